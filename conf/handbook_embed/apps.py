@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class HandbookEmbedConfig(AppConfig):
+    name = "handbook_embed"
+    verbose_name = "Handbook of safe Django migrations"
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the system checks

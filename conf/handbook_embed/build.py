@@ -1,0 +1,129 @@
+"""The handbook's JSON build, read once and kept while it is unchanged.
+
+A build is loaded from ``settings.HANDBOOK_JSON_BUILD_DIR``: every page by its
+URL, the plain text of each page for search, and the files under
+``_static/`` and ``_images/``. It is reloaded when Sphinx writes a new build
+(``globalcontext.json`` changes), so a rebuild shows up without a restart.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.html import strip_tags
+
+from .files import FileTree
+
+GLOBAL_CONTEXT = "globalcontext.json"
+# Pages Sphinx writes for its own HTML machinery; the embed has its own search.
+SPHINX_SPECIAL_PAGES = {"genindex", "search", "py-modindex"}
+BUILD_COMMAND = "nox -s serve (or: sphinx-build -b json -t embed -c conf . _build/json)"
+
+
+class BuildMissing(Exception):
+    """The JSON build is absent, empty or unreadable; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the build: its URL below the handbook prefix and its Sphinx context."""
+
+    url: str
+    docname: str
+    title: str
+    context: dict
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class JsonBuild:
+    """A loaded JSON build: pages by URL, asset files, the CSS and JS every page needs."""
+
+    directory: Path
+    pages: dict[str, Page]
+    assets: FileTree
+    css_files: tuple[str, ...]
+    script_files: tuple[str, ...]
+
+
+def build_directory() -> Path:
+    """The configured JSON build directory."""
+    return Path(settings.HANDBOOK_JSON_BUILD_DIR)
+
+
+def page_url(docname: str, root_doc: str) -> str:
+    """The URL of a document below the handbook prefix, as the builder links it."""
+    if docname == root_doc:
+        return ""
+    if docname == "index" or docname.endswith("/index"):
+        return docname[: -len("index")]
+    return docname + "/"
+
+
+def plain_text(body_html: str) -> str:
+    """The words of a page body, without markup, permalink signs or extra spaces."""
+    text = html.unescape(strip_tags(body_html)).replace("¶", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def load(directory: Path) -> JsonBuild:
+    """Read the build in ``directory``; raise :class:`BuildMissing` naming what is wrong."""
+    global_file = directory / GLOBAL_CONTEXT
+    if not directory.is_dir():
+        raise BuildMissing(f"The handbook's JSON build directory {directory} does not exist.")
+    if not global_file.is_file():
+        raise BuildMissing(f"{directory} holds no JSON build of the handbook (no {GLOBAL_CONTEXT}).")
+    try:
+        global_context = json.loads(global_file.read_text(encoding="utf-8"))
+        root_doc = global_context["root_doc"]
+        pages = {}
+        for fjson in sorted(directory.rglob("*.fjson")):
+            docname = fjson.relative_to(directory).with_suffix("").as_posix()
+            if docname in SPHINX_SPECIAL_PAGES or docname.startswith(("_", ".")):
+                continue
+            context = json.loads(fjson.read_text(encoding="utf-8"))
+            url = page_url(docname, root_doc)
+            pages[url] = Page(
+                url=url,
+                docname=docname,
+                title=plain_text(context.get("title", "")) or docname,
+                context=context,
+                text=plain_text(context.get("body", "")),
+            )
+    except (OSError, ValueError, KeyError) as error:
+        raise BuildMissing(f"The JSON build in {directory} cannot be read: {error!r}.") from error
+    if not pages:
+        raise BuildMissing(f"The JSON build in {directory} holds no pages.")
+    return JsonBuild(
+        directory=directory,
+        pages=pages,
+        assets=FileTree.scan(directory, ("_static", "_images")),
+        css_files=tuple(global_context.get("css_files", ())),
+        script_files=tuple(global_context.get("script_files", ())),
+    )
+
+
+_lock = threading.Lock()
+_cache: dict[Path, tuple[int, JsonBuild]] = {}
+
+
+def current() -> JsonBuild:
+    """The configured build, loaded on first use and again after each rebuild."""
+    directory = build_directory()
+    try:
+        stamp = (directory / GLOBAL_CONTEXT).stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    cached = _cache.get(directory)
+    if cached and cached[0] == stamp and stamp is not None:
+        return cached[1]
+    with _lock:
+        loaded = load(directory)
+        _cache[directory] = (stamp, loaded)
+        return loaded

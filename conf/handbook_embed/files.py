@@ -1,0 +1,54 @@
+"""Serve files from a build directory without ever leaving it.
+
+URL paths are never joined onto the file system. The tree is listed once
+(per build), and a request is answered only when its path is one of the
+listed names, so ``..``, encoded dots, absolute paths, backslashes or NUL
+bytes simply find nothing.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.http import FileResponse, Http404
+
+
+@dataclass(frozen=True)
+class FileTree:
+    """The regular files below ``root``, by their relative POSIX path."""
+
+    root: Path
+    names: frozenset[str]
+
+    @classmethod
+    def scan(cls, root: Path, subdirs: tuple[str, ...] = ("",)) -> FileTree:
+        """List the files below ``root`` (only within ``subdirs``), skipping links."""
+        names = set()
+        for subdir in subdirs:
+            top = root / subdir
+            for dirpath, dirnames, filenames in os.walk(top):
+                # Hidden folders hold Sphinx's caches (.doctrees), not pages.
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                for filename in filenames:
+                    full = Path(dirpath, filename)
+                    if filename.startswith(".") or full.is_symlink():
+                        continue
+                    names.add(full.relative_to(root).as_posix())
+        return cls(root=root, names=frozenset(names))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+    def response(self, name: str) -> FileResponse:
+        """A response streaming the listed file ``name``; 404 if it is not listed."""
+        if name not in self.names:
+            raise Http404(name)
+        content_type, encoding = mimetypes.guess_type(name)
+        handle = open(self.root / name, "rb")  # noqa: SIM115 - FileResponse closes it
+        response = FileResponse(handle, content_type=content_type or "application/octet-stream")
+        if encoding:
+            response.headers["Content-Encoding"] = encoding
+        return response

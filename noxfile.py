@@ -1,0 +1,117 @@
+"""Tasks of the handbook: serve it, preview it, build it, test it, benchmark it.
+
+    nox -s serve            the handbook embedded in a Django site, on http://127.0.0.1:8000/
+    nox -s tests            every test, on each supported Django (nox -s tests -- ARGS for pytest)
+    nox -s docs             the standalone HTML site in _build/html, warnings as errors
+    nox -s autobuild        live preview of the standalone site on http://127.0.0.1:8001/
+    nox -s bench            speed figures of the embed and of the build (prints, asserts nothing)
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests"]
+
+ROOT = Path(__file__).resolve().parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+BUILD = ROOT / "_build"
+SPHINX = ["-c", "conf", "-n", "--keep-going"]
+SERVE_ADDRESS = "127.0.0.1:8000"
+PREVIEW_PORT = "8001"
+
+
+def groups(*names: str) -> list[str]:
+    """The pinned requirements of dependency groups in pyproject.toml."""
+    return nox.project.dependency_groups(PYPROJECT, *names)
+
+
+def interpreter(versions: tuple[str, ...]) -> str | None:
+    """The first of ``versions`` whose ``pythonX.Y`` runs here, or None."""
+    for version in versions:
+        executable = shutil.which(f"python{version}")
+        # A pyenv shim exists for every installed version, active or not: run it to know.
+        if executable and subprocess.run([executable, "-c", ""], capture_output=True).returncode == 0:
+            return version
+    return None
+
+
+# Django 5.2 LTS runs on 3.11+; Django 6 needs Python 3.12+.
+DJANGO_LEGS = [
+    ("5.2", "django52", interpreter(("3.11", "3.12", "3.13"))),
+    ("6.1", "django61", interpreter(("3.13", "3.12"))),
+]
+
+
+def build_json(session: nox.Session, *extra: str) -> None:
+    """The JSON build that the embedded site serves."""
+    session.run("sphinx-build", "-b", "json", "-t", "embed", *SPHINX, *extra, ".", str(BUILD / "json"))
+
+
+def build_html(session: nox.Session, *extra: str) -> None:
+    """The standalone HTML site."""
+    session.run("sphinx-build", "-b", "html", *SPHINX, *extra, ".", str(BUILD / "html"))
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Build the pages and serve them in the Django site: nox -s serve [-- ADDRESS:PORT]."""
+    session.install(*groups("site", "django52"))
+    build_json(session, "-q")
+    build_html(session, "-q")
+    session.run("python", "manage.py", "migrate", "--noinput", "-v", "0")
+    address = session.posargs[0] if session.posargs else SERVE_ADDRESS
+    session.log(f"The handbook: http://{address}/handbook/  (standalone build: http://{address}/standalone/)")
+    session.run("python", "manage.py", "runserver", address)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the standalone HTML site; any warning fails the build."""
+    session.install(*groups("docs"))
+    build_html(session, "-W", *session.posargs)
+    session.log(f"Built: {BUILD / 'html' / 'index.html'}")
+
+
+@nox.session
+def autobuild(session: nox.Session) -> None:
+    """Live preview that rebuilds on every change: nox -s autobuild [-- sphinx-autobuild options]."""
+    session.install(*groups("autobuild"))
+    sys.path.insert(0, str(ROOT / "conf"))
+    from autobuild_ignores import RE_IGNORE
+
+    ignores = [arg for pattern in RE_IGNORE for arg in ("--re-ignore", pattern)]
+    args = session.posargs or ["--port", PREVIEW_PORT, "--open-browser"]
+    session.run("sphinx-autobuild", *SPHINX, *ignores, *args, ".", str(BUILD / "autobuild"))
+
+
+@nox.session
+@nox.parametrize(
+    "python,django,group",
+    # python=False: no interpreter for this leg, so no virtualenv; the session says why.
+    [nox.param(python or False, django, group, id=f"django{django}") for django, group, python in DJANGO_LEGS],
+)
+def tests(session: nox.Session, django: str, group: str) -> None:
+    """Every test on one Django version: nox -s tests [-- pytest arguments]."""
+    if not session.python:
+        message = f"No Python 3.12+ interpreter found (python3.12, python3.13): the Django {django} leg cannot run."
+        if os.environ.get("CI"):
+            session.error(message)
+        session.skip(message)
+    session.install(*groups("test", group))
+    session.log(f"Django {django} on Python {session.python}")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Print speed figures of the embed and of the build; asserts nothing."""
+    session.install(*groups("site", "django52"))
+    session.run("python", "tests/benchmarks/embed_speed.py")

@@ -1,0 +1,65 @@
+"""A real reader: headless Chromium, driven by Playwright, through the embedded handbook."""
+
+import os
+import shutil
+
+import pytest
+
+from .handbook import REPO
+
+CHROMIUM = os.environ.get("HANDBOOK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = REPO / "_build" / "screenshots"
+# Without these, Chromium reaches for the network at start-up, and here it has none.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian: apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM is not used from it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        yield page
+        browser.close()
+
+
+def test_reader_follows_navigation_and_sees_the_picture(browser_page, live_server):
+    page = browser_page
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/handbook/")
+    assert page.title().startswith("The handbook of safe Django migrations")
+
+    page.locator(".handbook-toctree").get_by_role("link", name="Why migrations run before the code").click()
+    page.wait_for_url("**/handbook/docs/explanations/why-migrations-run-before-the-code/")
+    assert page.locator("h1").first.inner_text().startswith("Why migrations run before the code")
+
+    image = page.locator("article img").first
+    image.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete", arg=image.element_handle())
+    assert image.evaluate("img => img.naturalWidth") > 0, "the diagram did not load"
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "embedded-explanation.png", full_page=True)
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def test_engine_tabs_stay_in_sync(browser_page, live_server):
+    page = browser_page
+    page.goto(f"{live_server.url}/handbook/docs/checklist/")
+    page.get_by_text("MariaDB / MySQL", exact=True).first.click()
+    assert page.get_by_text("Schema changes are not transactional").is_visible()
+    page.screenshot(path=SCREENSHOTS / "embedded-checklist-tabs.png", full_page=True)
+    # sphinx-design remembers the choice, so other pages open on the same engine.
+    assert page.evaluate("() => localStorage.getItem('sphinx-design-tab-id-engine')") == "mysql"
