@@ -4,7 +4,9 @@
     nox -s tests            every test, on each supported Django (nox -s tests -- ARGS for pytest)
     nox -s docs             the standalone HTML site in _build/html, warnings as errors
     nox -s autobuild        live preview of the standalone site on http://127.0.0.1:8001/
-    nox -s bench            speed figures of the embed and of the build (prints, asserts nothing)
+    nox -s demo -- SLUG     a guide's demonstration on a throwaway PostgreSQL, with progress
+    nox -s evidence         re-run the demonstrations on every engine; write the guides' evidence
+    nox -s bench            speed figures of the embed, the build and the index builds (prints only)
 """
 
 import os
@@ -113,5 +115,20 @@ def tests(session: nox.Session, django: str, group: str) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Print speed figures of the embed and of the build; asserts nothing."""
-    session.install(*groups("site", "django52"))
+    session.install(*groups("site", "lab", "django52"))
     session.run("python", "tests/benchmarks/embed_speed.py")
+    session.run("python", "tests/benchmarks/index_build_waits.py", env={"PYTHONPATH": str(ROOT)})
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Tell a guide's story on the embedded PostgreSQL: nox -s demo -- SLUG [--rows N]."""
+    session.install(*groups("lab", "django52"))
+    session.run("python", "-m", "lab.demo", *(session.posargs or ["--help"]))
+
+
+@nox.session
+def evidence(session: nox.Session) -> None:
+    """Run the demonstrations on every engine available and write their evidence: nox -s evidence [-- SLUG]."""
+    session.install(*groups("lab", "plots", "django52"))
+    session.run("python", "-m", "lab.evidence", *session.posargs)

@@ -24,6 +24,7 @@ include_patterns = ["docs/**", "guides/**"]
 exclude_patterns = ["**/README.md"]
 
 extensions = [
+    "handbook_evidence",
     "myst_parser",
     "sphinx_copybutton",
     "sphinx_design",

@@ -1,0 +1,172 @@
+"""Sphinx extension: figures in guides come from recorded runs, never typed.
+
+Reads ``examples/<slug>/evidence/evidence.json`` (written by ``nox -s
+evidence``) and offers, in a guide ``guides/<slug>.md``:
+
+* the role ``{evidence}`unsafe.writer_worst_wait_ms``` (the first PostgreSQL
+  run recorded) or ``{evidence}`mariadb:unsafe.writer_worst_wait_ms``` (the
+  run whose engine id starts with ``mariadb``), rendered as the number;
+* the directive ``{evidence-stamp}``: where and when the figures were measured;
+* the directive ``{evidence-table}``: the figures of every engine side by side;
+
+and anywhere, the directive ``{lock-reference}``: every operation the guides
+cover, with the locks observed on each engine and version.
+A missing figure is a build warning, so ``-W`` fails the build.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective, SphinxRole
+
+logger = logging.getLogger(__name__)
+
+# The engine whose figures a guide quotes when it names none.
+DEFAULT_ENGINE = "postgresql"
+FIGURE_NAMES = {
+    "migration_ms": "Migration took (ms)",
+    "lock_modes": "Lock held by the migration",
+    "lock_held_ms": "Lock held for (ms)",
+    "writer_worst_wait_ms": "Writer's worst wait (ms)",
+    "reader_worst_wait_ms": "Reader's worst wait (ms)",
+    "lock_waits": "Requests that waited for a lock",
+    "longest_lock_wait_ms": "Longest wait for a lock (ms)",
+    "failed_requests": "Failed requests",
+    "writes_during_migration": "Writes during the migration",
+}
+
+
+def examples_dir(srcdir: Path) -> Path:
+    return Path(srcdir) / "examples"
+
+
+def load_evidence(srcdir: Path) -> dict[str, dict]:
+    """Every example's evidence record, by slug."""
+    records = {}
+    for path in sorted(examples_dir(srcdir).glob("*/evidence/evidence.json")):
+        records[path.parent.parent.name] = json.loads(path.read_text(encoding="utf-8"))
+    return records
+
+
+def show(value) -> str:
+    """A figure as a guide prints it."""
+    if value is None:
+        return "not observable"
+    if isinstance(value, list):
+        return ", ".join(value) or "none"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+class EvidenceMixin:
+    def record(self) -> dict | None:
+        docname = self.env.docname
+        slug = docname.removeprefix("guides/")
+        path = examples_dir(self.env.srcdir) / slug / "evidence" / "evidence.json"
+        if docname == slug or not path.is_file():
+            return None
+        self.env.note_dependency(str(path))
+        return json.loads(path.read_text(encoding="utf-8"))
+
+
+class EvidenceRole(EvidenceMixin, SphinxRole):
+    def run(self):
+        record = self.record()
+        engine, _, key = self.text.rpartition(":")
+        engine = engine or DEFAULT_ENGINE
+        label, _, name = key.partition(".")
+        runs = [r for r in (record or {}).get("runs", []) if r["engine"].startswith(engine)]
+        try:
+            value = runs[0][label][name] if name else runs[0][label]
+        except (IndexError, KeyError, TypeError):
+            logger.warning("no recorded figure %r for %s (run: nox -s evidence)", self.text, self.env.docname,
+                           location=self.get_location())
+            return [nodes.literal(self.text, self.text)], []
+        return [nodes.inline(show(value), show(value), classes=["evidence"])], []
+
+
+class EvidenceStampDirective(EvidenceMixin, SphinxDirective):
+    def run(self):
+        record = self.record()
+        if record is None:
+            logger.warning("no evidence recorded for %s (run: nox -s evidence)", self.env.docname,
+                           location=self.get_location())
+            return []
+        engines = ", ".join(f"{run['label']} ({run['origin']})" for run in record["runs"])
+        rows = sorted({run["rows"] for run in record["runs"]})
+        text = (f"Measured by `nox -s evidence` on {record['generated']}: {engines}; "
+                f"{', '.join(f'{r:,}' for r in rows)} rows; example fingerprint `{record['fingerprint'][:12]}`.")
+        return self.parse_markdown(text)
+
+    def parse_markdown(self, text: str):
+        container = nodes.container(classes=["evidence-stamp"])
+        self.state.nested_parse(StringList(text.splitlines()), self.content_offset, container)
+        return [container]
+
+
+class EvidenceTableDirective(EvidenceStampDirective):
+    def run(self):
+        record = self.record()
+        if record is None:
+            logger.warning("no evidence recorded for %s", self.env.docname, location=self.get_location())
+            return []
+        operations = record["operations"]
+        header = ["Engine"] + [f"{operations[label]}: {FIGURE_NAMES[name]}"
+                               for label in operations for name in ("lock_modes", "writer_worst_wait_ms")]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        try:
+            for run in record["runs"]:
+                cells = [run["label"]] + [show(run[label][name]) for label in operations
+                                          for name in ("lock_modes", "writer_worst_wait_ms")]
+                lines.append("| " + " | ".join(cells) + " |")
+        except (KeyError, TypeError) as missing:
+            logger.warning("the evidence of %s lacks %s: run nox -s evidence", self.env.docname, missing,
+                           location=self.get_location())
+        return self.parse_markdown("\n".join(lines))
+
+
+class LockReferenceDirective(EvidenceStampDirective):
+    def run(self):
+        records = load_evidence(self.env.srcdir)
+        lines = [
+            "| Operation | Engine | Lock held by the migration | Held for (ms) | Requests that waited for it "
+            "(longest, ms) | Writer's worst wait (ms) | Rows | Guide |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for slug, record in records.items():
+            path = examples_dir(self.env.srcdir) / slug / "evidence" / "evidence.json"
+            self.env.note_dependency(str(path))
+            try:
+                for label, operation in record["operations"].items():
+                    for run in record["runs"]:
+                        figures = run[label]
+                        lines.append(
+                            f"| `{operation}` | {run['label']} | {show(figures['lock_modes'])} | "
+                            f"{show(figures['lock_held_ms'])} | {_waits(figures)} | "
+                            f"{show(figures['writer_worst_wait_ms'])} | {run['rows']:,} | {{doc}}`{slug} </guides/{slug}>` |"
+                        )
+            except (KeyError, TypeError) as missing:
+                logger.warning("%s lacks %s: run nox -s evidence -- %s", path, missing, slug,
+                               location=self.get_location())
+        return self.parse_markdown("\n".join(lines))
+
+
+def _waits(figures: dict) -> str:
+    if figures["lock_waits"] is None:
+        return show(None)
+    return f"{figures['lock_waits']} ({show(figures['longest_lock_wait_ms'])})" if figures["lock_waits"] else "none"
+
+
+def setup(app):
+    """Register the role and directives."""
+    app.add_role("evidence", EvidenceRole())
+    app.add_directive("evidence-stamp", EvidenceStampDirective)
+    app.add_directive("evidence-table", EvidenceTableDirective)
+    app.add_directive("lock-reference", LockReferenceDirective)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

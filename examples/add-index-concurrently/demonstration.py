@@ -1,0 +1,70 @@
+"""The guide's story on a real database: a plain index build, then a concurrent one.
+
+Used by ``nox -s demo -- add-index-concurrently`` (to tell it), by
+``nox -s evidence`` (to record it for the guide) and by the tests (to check it).
+"""
+
+from __future__ import annotations
+
+from lab.deploy import DeployReport, rolling_deploy
+from lab.fill import fill
+from lab.releases import Release
+from lab.story import Story
+
+SLUG = "add-index-concurrently"
+TABLE = "shop_order"
+INDEX = "order_customer_idx"
+COLUMNS = {"customer_id": "i % 50000", "total_cents": "i % 10000", "status": "'paid'"}
+BEFORE = Release(SLUG, "release_1")
+UNSAFE = Release(SLUG, "release_2_unsafe")  # the migration as makemigrations wrote it
+SAFE = Release(SLUG, "release_2")  # the same migration, edited to build concurrently
+# What the evidence records: the operation each deploy ran, and the migrations whose SQL the guide shows.
+OPERATIONS = {"unsafe": "AddIndex", "safe": "AddIndexConcurrently"}
+SQL = [("release_2_unsafe", "shop", "0002"), ("release_2", "shop", "0002")]
+
+
+def orders_table(database, rows: int, story: Story) -> None:
+    """Release 1's schema, with ``rows`` orders in it."""
+    migration = BEFORE.run("migrate", database=database)
+    if not migration.ok:
+        raise RuntimeError(migration.stderr)
+    with story.progress(f"Filling {TABLE} with {rows:,} rows", rows) as advance:
+        fill(database, TABLE, COLUMNS, rows, progress=lambda done, total: advance(done))
+
+
+def deploy(database, release: Release, story: Story) -> DeployReport:
+    """Deploy ``release`` over release 1 while release 1 serves, watching locks on the table."""
+    with story.step(f"Deploying {release.name} while release_1 keeps serving"):
+        report = rolling_deploy(BEFORE, release, database, watch_tables=[TABLE])
+    story.say(report.summary())
+    return report
+
+
+def figures(report: DeployReport) -> dict:
+    """The numbers a guide quotes from one deploy."""
+    locks = report.locks if report.locks and report.locks.observable else None
+    held = locks.held("migrate", TABLE) if locks else []
+    waits = locks.waits("workload") if locks else []
+    return {
+        "migration_ms": round(report.migration.seconds * 1000),
+        "lock_modes": sorted({span.mode for span in held}) if locks else None,
+        "lock_held_ms": round(locks.longest(held)) if locks else None,
+        "writer_worst_wait_ms": round(report.old_during_migration("write")),
+        "reader_worst_wait_ms": round(report.old_during_migration("read")),
+        "lock_waits": len(waits) if locks else None,
+        "longest_lock_wait_ms": round(locks.longest(waits)) if locks else None,
+        "failed_requests": sum(report.failures.values()),
+        "writes_during_migration": len(report.old.of("write", report.migration.started, report.migration.ended)),
+    }
+
+
+def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
+    """Both deploys on fresh tables of ``rows`` rows; the figures and timelines of each."""
+    results = {}
+    for label, release in (("unsafe", UNSAFE), ("safe", SAFE)):
+        story.heading(f"{'The generated migration' if label == 'unsafe' else 'The edited migration'}: {release.name}")
+        database = new_database(engine)
+        orders_table(database, rows, story)
+        report = deploy(database, release, story)
+        results[label] = {"figures": figures(report), "report": report}
+    return results

@@ -1,0 +1,74 @@
+"""Deploy verbs: migrate a release, and deploy one release over another while the old one serves."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .engines import Database
+from .locks import LockObserver, LockReport
+from .releases import CommandRun, Release
+from .workload import RunningWorkload, WorkloadReport
+
+
+def migrate(release: Release, database: Database, *args: str) -> CommandRun:
+    """Apply a release's migrations (timed, output kept)."""
+    return release.run("migrate", "--no-input", *args, database=database, role="migrate")
+
+
+@dataclass
+class DeployReport:
+    """What happened during a rolling deploy from ``old`` to ``new``."""
+
+    old: WorkloadReport
+    new: WorkloadReport
+    migration: CommandRun
+    locks: LockReport | None
+
+    def old_during_migration(self, kind: str | None = None) -> float:
+        """The longest an operation of the old release took while the migration ran, in ms."""
+        return self.old.worst_ms(kind, self.migration.started, self.migration.ended)
+
+    @property
+    def failures(self) -> dict[str, int]:
+        """Failed operations by release."""
+        return {r.release: sum(r.errors.values()) for r in (self.old, self.new) if r.errors}
+
+    def summary(self) -> str:
+        """What failed for whom, the longest wait, and the locks seen."""
+        state = "succeeded" if self.migration.ok else f"FAILED ({self.migration.error_line()})"
+        lines = [
+            f"migration of {self.new.release} {state} in {self.migration.seconds * 1000:.0f} ms",
+            self.old.summary(),
+            self.new.summary(),
+            f"longest wait of {self.old.release} during the migration: {self.old_during_migration():.0f} ms",
+        ]
+        if self.locks:
+            lines.append(self.locks.summary())
+        return "\n".join(lines)
+
+
+def rolling_deploy(
+    old: Release,
+    new: Release,
+    database: Database,
+    *,
+    watch_tables: list[str] | None = None,
+    settle: float = 0.3,
+    overlap: float = 0.5,
+) -> DeployReport:
+    """Migrate ``new`` while ``old`` serves its workload, then run both, then let ``new`` take over."""
+    old_load = RunningWorkload(old, database)
+    time.sleep(settle)
+    observer = LockObserver(database, watch_tables) if watch_tables else None
+    if observer:
+        observer.__enter__()
+    try:
+        migration = migrate(new, database)
+    finally:
+        locks = observer.stop() if observer else None
+    new_load = RunningWorkload(new, database) if migration.ok else None
+    time.sleep(overlap)
+    old_report = old_load.stop()
+    new_report = new_load.stop() if new_load else WorkloadReport(new.name, [])
+    return DeployReport(old_report, new_report, migration, locks)

@@ -1,0 +1,147 @@
+"""The evidence a guide shows: figures, timelines and SQL from a real run, stamped.
+
+``nox -s evidence [-- SLUG ...]`` runs each example's demonstration on every
+engine available and writes ``examples/<slug>/evidence/``:
+
+* ``evidence.json``: the figures per engine, with the engine's name and
+  version, the rows, the date and a fingerprint of the example's sources;
+* ``timeline-<engine>.svg``: each write's latency during the deploys;
+* ``sql/<release>-<migration>-<vendor>.sql``: what ``sqlmigrate`` prints.
+
+A test fails when the example changed after its evidence was made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from . import engines
+from .releases import EXAMPLES, Release, example_dir, example_module
+from .story import Story
+
+EVIDENCE = "evidence"
+RECORD = "evidence.json"
+# What is not part of the example's behaviour: its evidence, its tests, caches.
+NOT_FINGERPRINTED = {EVIDENCE, "tests", "__pycache__"}
+DEMO_ROWS = 1_000_000
+
+
+def evidence_dir(slug: str) -> Path:
+    return example_dir(slug) / EVIDENCE
+
+
+def fingerprint(slug: str) -> str:
+    """SHA-256 of the example's sources: every file but its evidence, tests and caches."""
+    root = example_dir(slug)
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or NOT_FINGERPRINTED & set(relative.parts) or path.suffix in {".pyc", ".sqlite3"}:
+            continue
+        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load(slug: str) -> dict | None:
+    """The recorded evidence of an example, or None."""
+    path = evidence_dir(slug) / RECORD
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def staleness(slug: str) -> str | None:
+    """Why the example's evidence cannot be trusted, or None when it is current."""
+    record = load(slug)
+    if record is None:
+        return f"examples/{slug} has no evidence yet: run nox -s evidence -- {slug}"
+    if record["fingerprint"] != fingerprint(slug):
+        return (f"examples/{slug} changed after its evidence was made ({record['generated']}): "
+                f"run nox -s evidence -- {slug}")
+    return None
+
+
+def sql_path(slug: str, release: str, migration: str, vendor: str) -> Path:
+    return evidence_dir(slug) / "sql" / f"{release}-{migration}-{vendor}.sql"
+
+
+def sqlmigrate(slug: str, release: str, app_label: str, migration: str, database: engines.Database) -> str:
+    """What ``sqlmigrate`` prints for a migration of a release, on the database's engine."""
+    result = Release(slug, release).run("sqlmigrate", app_label, migration, database=database)
+    if not result.ok:
+        raise RuntimeError(f"sqlmigrate {release} {migration} failed on {database.engine.label}:\n{result.stderr}")
+    return result.stdout
+
+
+def examples_with_demonstrations() -> list[str]:
+    return sorted(p.parent.name for p in EXAMPLES.glob("*/demonstration.py"))
+
+
+def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
+    """Run the demonstration of ``slug`` on every available engine and write its evidence."""
+    from .plots import timeline
+
+    demo = example_module(slug, "demonstration")
+    out = evidence_dir(slug)
+    (out / "sql").mkdir(parents=True, exist_ok=True)
+    made: list[engines.Database] = []
+
+    def new_database(engine):
+        made.append(engine.create_database())
+        return made[-1]
+
+    runs = []
+    try:
+        for engine in (e for e in found.values() if isinstance(e, engines.Engine)):
+            story.heading(f"{slug} on {engine.label} ({engine.origin}), {rows:,} rows")
+            results = demo.demonstrate(engine, rows, story, new_database)
+            runs.append({
+                "engine": engine.id, "label": engine.label, "origin": engine.origin, "rows": rows,
+                **{name: result["figures"] for name, result in results.items()},
+            })
+            timeline(
+                [(f"{demo.OPERATIONS[name]} ({name})", result["report"]) for name, result in results.items()],
+                title=f"Writes of the old release during the migration, {engine.label}, {rows:,} rows",
+                path=out / f"timeline-{engine.id}.svg",
+            )
+            for release, app_label, migration in demo.SQL:
+                sql_path(slug, release, migration, engine.vendor).write_text(
+                    sqlmigrate(slug, release, app_label, migration, new_database(engine)))
+    finally:
+        for database in made:
+            database.drop()
+    record = {
+        "slug": slug,
+        "fingerprint": fingerprint(slug),
+        "generated": datetime.date.today().isoformat(),
+        "operations": demo.OPERATIONS,
+        "runs": runs,
+    }
+    (out / RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    story.say(f"Evidence written to {out.relative_to(EXAMPLES.parent)}")
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nox -s evidence --", description="Record the evidence guides show.")
+    parser.add_argument("slugs", nargs="*", help="examples to run (default: all with a demonstration)")
+    parser.add_argument("--rows", type=int, default=DEMO_ROWS, help="rows in the demonstration table")
+    options = parser.parse_args(argv)
+    slugs = options.slugs or examples_with_demonstrations()
+    unknown = [slug for slug in slugs if slug not in examples_with_demonstrations()]
+    if unknown:
+        parser.error(f"no demonstration for {', '.join(unknown)}; known: {', '.join(examples_with_demonstrations())}")
+    story = Story()
+    found = engines.available()
+    for role, engine in found.items():
+        story.say(f"{role}: {engine.label if isinstance(engine, engines.Engine) else f'skipped ({engine})'}")
+    for slug in slugs:
+        record_example(slug, found, options.rows, story)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Pictures of a run: each write's latency over time, the migration's span marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .deploy import DeployReport  # noqa: E402
+
+# Same input, same file: no dates or random ids in the SVG.
+matplotlib.rcParams["svg.hashsalt"] = "handbook"
+matplotlib.rcParams["svg.fonttype"] = "none"
+
+
+def timeline(panels: list[tuple[str, DeployReport]], *, title: str, path: Path) -> None:
+    """Side-by-side panels, one per deploy: the old release's write latencies; migration shaded."""
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), sharey=True, squeeze=False)
+    for axis, (name, report) in zip(axes[0], panels):
+        start = report.migration.started
+        writes = report.old.of("write")
+        axis.scatter([s.started - start for s in writes], [s.ms for s in writes], s=6, color="#1f77b4",
+                     label=f"{report.old.release} writes")
+        axis.axvspan(0, report.migration.seconds, color="#fdae6b", alpha=0.35, label="migration running")
+        axis.set_title(name, fontsize=10)
+        axis.set_xlabel("seconds since the migration started")
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel("write latency (ms)")
+    axes[0][0].legend(loc="upper left", fontsize=8)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(figure)

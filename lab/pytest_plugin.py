@@ -1,0 +1,63 @@
+"""Pytest fixtures of the lab: engines by test id, fresh databases, progress of long steps.
+
+Tests ask for ``engine`` (every engine), ``postgresql_engine`` or
+``mariadb_engine``; each becomes one test per engine, its id naming the
+engine and its version (``postgresql-18.6``). An engine that is not
+available here gives a skipped test whose reason says how to provide it;
+with ``HANDBOOK_REQUIRE_ENGINES=1`` (CI, which has them all) it is an error.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from . import engines
+
+REQUIRE_VARIABLE = "HANDBOOK_REQUIRE_ENGINES"
+
+ROLES = {
+    "engine": ("sqlite", "postgresql-embedded", "postgresql-external", "mariadb"),
+    "postgresql_engine": ("postgresql-embedded", "postgresql-external"),
+    "mariadb_engine": ("mariadb",),
+}
+_found: dict | None = None
+
+
+def _engines() -> dict:
+    global _found
+    if _found is None:
+        _found = engines.available()
+    return _found
+
+
+def pytest_generate_tests(metafunc):
+    for fixture, roles in ROLES.items():
+        if fixture not in metafunc.fixturenames:
+            continue
+        params = []
+        for role in roles:
+            found = _engines()[role]
+            if isinstance(found, engines.Engine):
+                params.append(pytest.param(found, id=found.id))
+            elif os.environ.get(REQUIRE_VARIABLE) == "1":
+                raise pytest.UsageError(f"{REQUIRE_VARIABLE}=1 but an engine is missing: {found}")
+            else:
+                params.append(pytest.param(None, id=f"{role}-unavailable", marks=pytest.mark.skip(reason=str(found))))
+        metafunc.parametrize(fixture, params, scope="module")
+
+
+@pytest.fixture
+def new_database():
+    """Make fresh, empty databases on an engine: ``new_database(engine)``; dropped after the test."""
+    made = []
+
+    def make(engine: engines.Engine) -> engines.Database:
+        database = engine.create_database()
+        made.append(database)
+        return database
+
+    yield make
+    for database in made:
+        database.drop()
