@@ -149,7 +149,8 @@ class LockReferenceDirective(EvidenceStampDirective):
                         lines.append(
                             f"| `{operation}` | {run['label']} | {show(figures['lock_modes'])} | "
                             f"{show(figures['lock_held_ms'])} | {_waits(figures)} | "
-                            f"{show(figures['writer_worst_wait_ms'])} | {run['rows']:,} | {{doc}}`{slug} </guides/{slug}>` |"
+                            f"{show(figures['writer_worst_wait_ms'])} | {run['rows']:,} | "
+                            f"{{doc}}`{slug} </guides/{slug}>` |"
                         )
             except (KeyError, TypeError) as missing:
                 logger.warning("%s lacks %s: run nox -s evidence -- %s", path, missing, slug,
@@ -160,7 +161,9 @@ class LockReferenceDirective(EvidenceStampDirective):
 def _waits(figures: dict) -> str:
     if figures["lock_waits"] is None:
         return show(None)
-    return f"{figures['lock_waits']} ({show(figures['longest_lock_wait_ms'])})" if figures["lock_waits"] else "none"
+    if figures["lock_waits"]:
+        return f"{figures['lock_waits']} ({show(figures['longest_lock_wait_ms'])})"
+    return "none"
 
 
 def setup(app):

@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     story.heading(f"Figures, {engine.label}, {options.rows:,} rows")
     names = list(results)
     keys = list(results[names[0]]["figures"])
-    story.say(f"{'':28}" + "".join(f"{demo.OPERATIONS[name]:>24}" for name in names))
+    story.say(f"{'':28}" + "".join(f"{demo.OPERATIONS[name]:>28}" for name in names))
     for key in keys:
-        values = "".join(f"{_format(results[name]['figures'][key]):>24}" for name in names)
+        values = "".join(f"{_format(results[name]['figures'][key]):>28}" for name in names)
         story.say(f"{key.replace('_', ' '):28}{values}")
     return 0
 

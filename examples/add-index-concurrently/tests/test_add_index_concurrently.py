@@ -142,7 +142,8 @@ def test_mariadb_builds_a_plain_index_online(mariadb_engine, new_database):
     writer_wait = report.old_during_migration("write")
     check(build_ms > 0 and writer_wait <= build_ms / 4, guide=GUIDE,
           claim="MariaDB builds a plain index online: writers' worst wait is a small fraction of the build",
-          engine=mariadb_engine, observed=f"build {build_ms:.0f} ms, worst write {writer_wait:.0f} ms\n{report.summary()}")
+          engine=mariadb_engine,
+          observed=f"build {build_ms:.0f} ms, worst write {writer_wait:.0f} ms\n{report.summary()}")
     assert not report.failures, report.summary()
 
 
