@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from docutils import nodes
+from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
@@ -37,6 +38,9 @@ FIGURE_NAMES = {
     "lock_waits": "Requests that waited for a lock",
     "longest_lock_wait_ms": "Longest wait for a lock (ms)",
     "failed_requests": "Failed requests",
+    "old_release_failures": "Failed requests of the old release",
+    "new_release_failures": "Failed requests of the new release",
+    "first_error": "Most common error",
     "writes_during_migration": "Writes during the migration",
 }
 
@@ -101,7 +105,8 @@ class EvidenceStampDirective(EvidenceMixin, SphinxDirective):
         engines = ", ".join(f"{run['label']} ({run['origin']})" for run in record["runs"])
         rows = sorted({run["rows"] for run in record["runs"]})
         text = (f"Measured by `nox -s evidence` on {record['generated']}: {engines}; "
-                f"{', '.join(f'{r:,}' for r in rows)} rows; example fingerprint `{record['fingerprint'][:12]}`.")
+                f"{', '.join(f'{r:,}' for r in rows)} rows; SQL as Django {record.get('django', '(unknown)')} "
+                f"writes it; example fingerprint `{record['fingerprint'][:12]}`.")
         return self.parse_markdown(text)
 
     def parse_markdown(self, text: str):
@@ -111,19 +116,31 @@ class EvidenceStampDirective(EvidenceMixin, SphinxDirective):
 
 
 class EvidenceTableDirective(EvidenceStampDirective):
+    """The figures of every engine; ``:figures:`` names which (default: lock held, writer's worst wait),
+    ``:runs:`` which deploys (default: all)."""
+
+    option_spec = {"figures": directives.unchanged, "runs": directives.unchanged}
+
     def run(self):
         record = self.record()
         if record is None:
             logger.warning("no evidence recorded for %s", self.env.docname, location=self.get_location())
             return []
         operations = record["operations"]
-        header = ["Engine"] + [f"{operations[label]}: {FIGURE_NAMES[name]}"
-                               for label in operations for name in ("lock_modes", "writer_worst_wait_ms")]
+        if "runs" in self.options:
+            labels = [label.strip() for label in self.options["runs"].split(",")]
+            operations = {label: operations.get(label, label) for label in labels}
+        wanted = [n.strip() for n in self.options.get("figures", "lock_modes, writer_worst_wait_ms").split(",")]
+        unknown = [name for name in wanted if name not in FIGURE_NAMES]
+        if unknown:
+            logger.warning("evidence-table: unknown figures %s; known: %s", unknown, ", ".join(FIGURE_NAMES),
+                           location=self.get_location())
+            return []
+        header = ["Engine"] + [f"{operations[label]}: {FIGURE_NAMES[name]}" for label in operations for name in wanted]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         try:
             for run in record["runs"]:
-                cells = [run["label"]] + [show(run[label][name]) for label in operations
-                                          for name in ("lock_modes", "writer_worst_wait_ms")]
+                cells = [run["label"]] + [show(run[label][name]) for label in operations for name in wanted]
                 lines.append("| " + " | ".join(cells) + " |")
         except (KeyError, TypeError) as missing:
             logger.warning("the evidence of %s lacks %s: run nox -s evidence", self.env.docname, missing,
@@ -158,6 +175,33 @@ class LockReferenceDirective(EvidenceStampDirective):
         return self.parse_markdown("\n".join(lines))
 
 
+class EvidenceErrorsDirective(EvidenceStampDirective):
+    """The errors requests met during one deploy (``:run: LABEL``), engine by engine, as the engine said them."""
+
+    option_spec = {"run": directives.unchanged_required}
+
+    def run(self):
+        record = self.record()
+        label = self.options.get("run", "")
+        try:
+            runs = [(run["label"], run[label]["errors"]) for run in record["runs"]]
+        except (KeyError, TypeError) as missing:
+            logger.warning("no recorded errors for run %r of %s (%s): run nox -s evidence", label,
+                           self.env.docname, missing, location=self.get_location())
+            return []
+        items = []
+        for engine, errors in runs:
+            item = nodes.list_item()
+            paragraph = nodes.paragraph()
+            paragraph += nodes.strong(engine, engine)
+            paragraph += nodes.Text(": " if errors else ": no failed request")
+            item += paragraph
+            for count, error in errors:
+                item += nodes.literal_block(error, f"{count:,}× {error}", classes=["evidence-error"])
+            items.append(item)
+        return [nodes.bullet_list("", *items)]
+
+
 def _waits(figures: dict) -> str:
     if figures["lock_waits"] is None:
         return show(None)
@@ -171,5 +215,6 @@ def setup(app):
     app.add_role("evidence", EvidenceRole())
     app.add_directive("evidence-stamp", EvidenceStampDirective)
     app.add_directive("evidence-table", EvidenceTableDirective)
+    app.add_directive("evidence-errors", EvidenceErrorsDirective)
     app.add_directive("lock-reference", LockReferenceDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -34,6 +34,28 @@ class DeployReport:
         """Failed operations by release."""
         return {r.release: sum(r.errors.values()) for r in (self.old, self.new) if r.errors}
 
+    def figures(self, table: str) -> dict:
+        """The numbers a guide quotes from this deploy, for the locks on ``table``."""
+        locks = self.locks if self.locks and self.locks.observable else None
+        held = locks.held("migrate", table) if locks else []
+        waits = locks.waits("workload") if locks else []
+        errors = self.old.errors + self.new.errors
+        return {
+            "migration_ms": round(self.migration.seconds * 1000),
+            "lock_modes": sorted({span.mode for span in held}) if locks else None,
+            "lock_held_ms": round(locks.longest(held)) if locks else None,
+            "writer_worst_wait_ms": round(self.old_during_migration("write")),
+            "reader_worst_wait_ms": round(self.old_during_migration("read")),
+            "lock_waits": len(waits) if locks else None,
+            "longest_lock_wait_ms": round(locks.longest(waits)) if locks else None,
+            "failed_requests": sum(errors.values()),
+            "old_release_failures": sum(self.old.errors.values()),
+            "new_release_failures": sum(self.new.errors.values()),
+            "first_error": errors.most_common(1)[0][0] if errors else None,
+            "errors": [[count, error] for error, count in errors.most_common(5)],
+            "writes_during_migration": len(self.old.of("write", self.migration.started, self.migration.ended)),
+        }
+
     def summary(self) -> str:
         """What failed for whom, the longest wait, and the locks seen."""
         state = "succeeded" if self.migration.ok else f"FAILED ({self.migration.error_line()})"

@@ -64,6 +64,16 @@ def staleness(slug: str) -> str | None:
     return None
 
 
+def sql_from_other_django(slug: str) -> str | None:
+    """Why SQL recorded for ``slug`` cannot be compared here (another Django writes other SQL), or None."""
+    import django
+
+    recorded = (load(slug) or {}).get("django", "unknown")
+    if recorded.split(".")[:2] != django.get_version().split(".")[:2]:
+        return f"the SQL of {slug} was recorded with Django {recorded}; this run has Django {django.get_version()}"
+    return None
+
+
 def sql_path(slug: str, release: str, migration: str, vendor: str) -> Path:
     return evidence_dir(slug) / "sql" / f"{release}-{migration}-{vendor}.sql"
 
@@ -104,7 +114,7 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
             })
             timeline(
                 [(f"{demo.OPERATIONS[name]} ({name})", result["report"]) for name, result in results.items()],
-                title=f"Writes of the old release during the migration, {engine.label}, {rows:,} rows",
+                title=f"Requests during the deploy, {engine.label}, {rows:,} rows",
                 path=out / f"timeline-{engine.id}.svg",
             )
             for release, app_label, migration in demo.SQL:
@@ -113,9 +123,12 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
     finally:
         for database in made:
             database.drop()
+    import django
+
     record = {
         "slug": slug,
         "fingerprint": fingerprint(slug),
+        "django": django.get_version(),
         "generated": datetime.date.today().isoformat(),
         "operations": demo.OPERATIONS,
         "runs": runs,

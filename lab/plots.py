@@ -17,13 +17,17 @@ matplotlib.rcParams["svg.fonttype"] = "none"
 
 
 def timeline(panels: list[tuple[str, DeployReport]], *, title: str, path: Path) -> None:
-    """Side-by-side panels, one per deploy: the old release's write latencies; migration shaded."""
+    """Side-by-side panels, one per deploy: the old release's writes, failed requests; migration shaded."""
     figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), sharey=True, squeeze=False)
     for axis, (name, report) in zip(axes[0], panels, strict=True):
         start = report.migration.started
-        writes = report.old.of("write")
+        writes = [s for s in report.old.of("write") if not s.error]
         axis.scatter([s.started - start for s in writes], [s.ms for s in writes], s=6, color="#1f77b4",
                      label=f"{report.old.release} writes")
+        failed = [s for s in report.old.samples + report.new.samples if s.error]
+        if failed:
+            axis.scatter([s.started - start for s in failed], [s.ms for s in failed], s=14, marker="x",
+                         color="#d62728", label="failed requests (either release)")
         axis.axvspan(0, report.migration.seconds, color="#fdae6b", alpha=0.35, label="migration running")
         axis.set_title(name, fontsize=10)
         axis.set_xlabel("seconds since the migration started")

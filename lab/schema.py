@@ -22,3 +22,20 @@ def indexes(database: Database, table: str) -> dict[str, bool]:
             return {row[2]: True for row in cursor.fetchall()}
         cursor.execute(f"PRAGMA index_list({table})")
         return {row[1]: True for row in cursor.fetchall()}
+
+
+def columns(database: Database, table: str) -> set[str]:
+    """The names of the table's columns."""
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT * FROM {table} WHERE 1 = 0")
+        return {column[0] for column in cursor.description}
+
+
+def table_exists(database: Database, table: str) -> bool:
+    """Whether the table is there."""
+    try:
+        columns(database, table)
+    except Exception:  # each driver raises its own "no such table"
+        return False
+    return True

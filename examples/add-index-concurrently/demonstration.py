@@ -40,24 +40,6 @@ def deploy(database, release: Release, story: Story) -> DeployReport:
     return report
 
 
-def figures(report: DeployReport) -> dict:
-    """The numbers a guide quotes from one deploy."""
-    locks = report.locks if report.locks and report.locks.observable else None
-    held = locks.held("migrate", TABLE) if locks else []
-    waits = locks.waits("workload") if locks else []
-    return {
-        "migration_ms": round(report.migration.seconds * 1000),
-        "lock_modes": sorted({span.mode for span in held}) if locks else None,
-        "lock_held_ms": round(locks.longest(held)) if locks else None,
-        "writer_worst_wait_ms": round(report.old_during_migration("write")),
-        "reader_worst_wait_ms": round(report.old_during_migration("read")),
-        "lock_waits": len(waits) if locks else None,
-        "longest_lock_wait_ms": round(locks.longest(waits)) if locks else None,
-        "failed_requests": sum(report.failures.values()),
-        "writes_during_migration": len(report.old.of("write", report.migration.started, report.migration.ended)),
-    }
-
-
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     """Both deploys on fresh tables of ``rows`` rows; the figures and timelines of each."""
     results = {}
@@ -66,5 +48,5 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
         database = new_database(engine)
         orders_table(database, rows, story)
         report = deploy(database, release, story)
-        results[label] = {"figures": figures(report), "report": report}
+        results[label] = {"figures": report.figures(TABLE), "report": report}
     return results

@@ -159,6 +159,8 @@ def test_safe_release_deploys_without_a_failed_request(engine, new_database):
 
 @pytest.mark.parametrize(("release", "app_label", "migration"), demo.SQL)
 def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
+    if reason := evidence.sql_from_other_django(GUIDE):
+        pytest.skip(reason)
     shown = evidence.sql_path(GUIDE, release, migration, engine.vendor).read_text()
     printed = evidence.sqlmigrate(GUIDE, release, app_label, migration, new_database(engine))
     assert printed == shown, f"{release} {migration} on {engine.label}: run nox -s evidence -- {GUIDE}"

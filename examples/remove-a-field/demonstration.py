@@ -1,0 +1,73 @@
+"""The guide's story on a real database: a field and a model removed in one release, then in two.
+
+Used by ``nox -s demo -- remove-a-field`` (to tell it), by ``nox -s evidence``
+(to record it for the guide) and by the tests (to check it).
+"""
+
+from __future__ import annotations
+
+from lab.deploy import DeployReport, rolling_deploy
+from lab.fill import fill
+from lab.releases import Release
+from lab.story import Story
+
+SLUG = "remove-a-field"
+TABLE = "shop_product"
+COLUMN = "legacy_code"
+GONE_TABLE = "shop_coupon"
+COLUMNS = {"name": "'Teapot'", "price_cents": "i % 5000", "legacy_code": "'T-1'"}
+RELEASE_1 = Release(SLUG, "release_1")
+UNSAFE = Release(SLUG, "release_2_unsafe")  # the migration as makemigrations wrote it
+RELEASE_2 = Release(SLUG, "release_2")  # removes the field and the model from Django's state only
+KEEPS_NOT_NULL = Release(SLUG, "release_2_keeps_not_null")  # the same, but leaves the column NOT NULL
+RELEASE_3 = Release(SLUG, "release_3")  # drops the column and the table
+# What the evidence records: the operation each deploy ran, and the migrations whose SQL the guide shows.
+OPERATIONS = {
+    "unsafe": "RemoveField, DeleteModel",
+    "release_2": "SeparateDatabaseAndState, column made nullable",
+    "release_3": "RunSQL: DROP COLUMN, DROP TABLE",
+    "not_null": "SeparateDatabaseAndState, column left NOT NULL",
+}
+SQL = [
+    ("release_2_unsafe", "shop", "0002"),
+    ("release_2", "shop", "0002"),
+    ("release_3", "shop", "0003"),
+]
+
+
+def products_table(database, rows: int, story: Story) -> None:
+    """Release 1's schema, with ``rows`` products in it."""
+    migration = RELEASE_1.run("migrate", database=database)
+    if not migration.ok:
+        raise RuntimeError(migration.stderr)
+    with story.progress(f"Filling {TABLE} with {rows:,} rows", rows) as advance:
+        fill(database, TABLE, COLUMNS, rows, progress=lambda done, total: advance(done))
+
+
+def deploy(database, old: Release, new: Release, story: Story) -> DeployReport:
+    """Deploy ``new`` while ``old`` serves, watching locks on both tables."""
+    with story.step(f"Deploying {new.name} while {old.name} keeps serving"):
+        report = rolling_deploy(old, new, database, watch_tables=[TABLE, GONE_TABLE])
+    story.say(report.summary())
+    return report
+
+
+def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
+    """The wrong way, the two-release way, and the half-way trap, each on a fresh table."""
+    reports = {}
+    story.heading("The generated migration: drop the column while release 1 still serves")
+    database = new_database(engine)
+    products_table(database, rows, story)
+    reports["unsafe"] = deploy(database, RELEASE_1, UNSAFE, story)
+
+    story.heading("Two releases: forget the field in Django's state, then drop the column")
+    database = new_database(engine)
+    products_table(database, rows, story)
+    reports["release_2"] = deploy(database, RELEASE_1, RELEASE_2, story)
+    reports["release_3"] = deploy(database, RELEASE_2, RELEASE_3, story)
+
+    story.heading("Half-way: state only, but the column stays NOT NULL")
+    database = new_database(engine)
+    products_table(database, rows, story)
+    reports["not_null"] = deploy(database, RELEASE_1, KEEPS_NOT_NULL, story)
+    return {label: {"figures": report.figures(TABLE), "report": report} for label, report in reports.items()}
