@@ -118,6 +118,7 @@ def bench(session: nox.Session) -> None:
     session.install(*groups("site", "lab", "django52"))
     session.run("python", "tests/benchmarks/embed_speed.py")
     session.run("python", "tests/benchmarks/index_build_waits.py", env={"PYTHONPATH": str(ROOT)})
+    session.run("python", "tests/benchmarks/fill_speed.py", env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session

@@ -35,6 +35,8 @@ FIGURE_NAMES = {
     "lock_held_ms": "Lock held for (ms)",
     "writer_worst_wait_ms": "Writer's worst wait (ms)",
     "reader_worst_wait_ms": "Reader's worst wait (ms)",
+    "request_worst_wait_ms": "Worst wait of any request (ms)",
+    "rows_per_second": "Rows per second",
     "lock_waits": "Requests that waited for a lock",
     "longest_lock_wait_ms": "Longest wait for a lock (ms)",
     "failed_requests": "Failed requests",
@@ -160,7 +162,10 @@ class LockReferenceDirective(EvidenceStampDirective):
             path = examples_dir(self.env.srcdir) / slug / "evidence" / "evidence.json"
             self.env.note_dependency(str(path))
             try:
+                steps = record.get("migration_steps", list(record["operations"]))
                 for label, operation in record["operations"].items():
+                    if label not in steps:
+                        continue
                     for run in record["runs"]:
                         figures = run[label]
                         lines.append(

@@ -1,8 +1,10 @@
-"""Deploy verbs: migrate a release, and deploy one release over another while the old one serves."""
+"""Deploy verbs: migrate a release, deploy one release over another while the old one serves,
+and run any other step (a data fill, a statement) while a release serves."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .engines import Database
@@ -16,9 +18,22 @@ def migrate(release: Release, database: Database, *args: str) -> CommandRun:
     return release.run("migrate", "--no-input", *args, database=database, role="migrate")
 
 
+def run_sql(database: Database, sql: str) -> CommandRun:
+    """Run one statement in a transaction of its own, timed like a command."""
+    started, clock = time.time(), time.perf_counter()
+    try:
+        with database.connect() as connection:
+            connection.cursor().execute(sql)
+        returncode, error = 0, ""
+    except Exception as exc:  # reported, like a failed command
+        returncode, error = 1, f"{type(exc).__name__}: {exc}"
+    return CommandRun(("sql", sql), returncode, "", error, started, time.perf_counter() - clock)
+
+
 @dataclass
 class DeployReport:
-    """What happened during a rolling deploy from ``old`` to ``new``."""
+    """What happened during a rolling deploy from ``old`` to ``new`` (or a step run while ``old`` serves:
+    then ``migration`` is that step and ``new`` did nothing)."""
 
     old: WorkloadReport
     new: WorkloadReport
@@ -44,8 +59,12 @@ class DeployReport:
             "migration_ms": round(self.migration.seconds * 1000),
             "lock_modes": sorted({span.mode for span in held}) if locks else None,
             "lock_held_ms": round(locks.longest(held)) if locks else None,
+            "lock_held_ms_by_mode": {
+                mode: round(locks.longest([s for s in held if s.mode == mode])) for mode in {s.mode for s in held}
+            } if locks else None,
             "writer_worst_wait_ms": round(self.old_during_migration("write")),
             "reader_worst_wait_ms": round(self.old_during_migration("read")),
+            "request_worst_wait_ms": round(self.old_during_migration()),
             "lock_waits": len(waits) if locks else None,
             "longest_lock_wait_ms": round(locks.longest(waits)) if locks else None,
             "failed_requests": sum(errors.values()),
@@ -76,21 +95,43 @@ def rolling_deploy(
     database: Database,
     *,
     watch_tables: list[str] | None = None,
-    settle: float = 0.3,
-    overlap: float = 0.5,
+    settle: float = 0.2,
+    overlap: float = 0.3,
 ) -> DeployReport:
     """Migrate ``new`` while ``old`` serves its workload, then run both, then let ``new`` take over."""
     old_load = RunningWorkload(old, database)
     time.sleep(settle)
-    observer = LockObserver(database, watch_tables) if watch_tables else None
-    if observer:
-        observer.__enter__()
-    try:
-        migration = migrate(new, database)
-    finally:
-        locks = observer.stop() if observer else None
+    migration, locks = _watched(lambda: migrate(new, database), database, watch_tables)
     new_load = RunningWorkload(new, database) if migration.ok else None
     time.sleep(overlap)
     old_report = old_load.stop()
     new_report = new_load.stop() if new_load else WorkloadReport(new.name, [])
     return DeployReport(old_report, new_report, migration, locks)
+
+
+def while_serving(
+    release: Release,
+    database: Database,
+    step: Callable[[], CommandRun],
+    *,
+    watch_tables: list[str] | None = None,
+    settle: float = 0.2,
+    after: float = 0.2,
+) -> DeployReport:
+    """Run ``step`` (a command, a statement) while ``release`` serves its workload, watching locks."""
+    load = RunningWorkload(release, database)
+    time.sleep(settle)
+    run, locks = _watched(step, database, watch_tables)
+    time.sleep(after)
+    return DeployReport(load.stop(), WorkloadReport("(no new release)", []), run, locks)
+
+
+def _watched(step: Callable[[], CommandRun], database: Database, tables: list[str] | None):
+    observer = LockObserver(database, tables) if tables else None
+    if observer:
+        observer.__enter__()
+    try:
+        run = step()
+    finally:
+        locks = observer.stop() if observer else None
+    return run, locks

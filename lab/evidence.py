@@ -131,6 +131,8 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
         "django": django.get_version(),
         "generated": datetime.date.today().isoformat(),
         "operations": demo.OPERATIONS,
+        # Steps that are migrations, for the lock reference (a data fill is not).
+        "migration_steps": list(getattr(demo, "MIGRATION_STEPS", demo.OPERATIONS)),
         "runs": runs,
     }
     (out / RECORD).write_text(json.dumps(record, indent=2) + "\n")

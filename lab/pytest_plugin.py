@@ -1,7 +1,7 @@
 """Pytest fixtures of the lab: engines by test id, fresh databases, progress of long steps.
 
-Tests ask for ``engine`` (every engine), ``postgresql_engine`` or
-``mariadb_engine``; each becomes one test per engine, its id naming the
+Tests ask for ``engine`` (every engine), ``postgresql_engine``,
+``mariadb_engine`` or ``other_engine`` (SQLite and MariaDB); each becomes one test per engine, its id naming the
 engine and its version (``postgresql-18.6``). An engine that is not
 available here gives a skipped test whose reason says how to provide it;
 with ``HANDBOOK_REQUIRE_ENGINES=1`` (CI, which has them all) it is an error.
@@ -21,6 +21,8 @@ ROLES = {
     "engine": ("sqlite", "postgresql-embedded", "postgresql-external", "mariadb"),
     "postgresql_engine": ("postgresql-embedded", "postgresql-external"),
     "mariadb_engine": ("mariadb",),
+    # Engines other than PostgreSQL, for claims PostgreSQL's own tests already cover.
+    "other_engine": ("sqlite", "mariadb"),
 }
 _found: dict | None = None
 

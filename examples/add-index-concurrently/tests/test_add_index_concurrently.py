@@ -90,7 +90,7 @@ def test_index_has_a_meaningful_name_within_djangos_limit(new_database):
 
 def test_failed_concurrent_build_leaves_an_invalid_index_that_repair_removes(postgresql_engine, new_database):
     database = new_database(postgresql_engine)
-    demo.orders_table(database, ROWS, QUIET)
+    demo.orders_table(database, ROWS // 3, QUIET)  # the build need only last long enough to interrupt
     migration = demo.SAFE.start("migrate", "--no-input", database=database, role="migrate")
     cancelled = _cancel_index_build(database)
     out, err = migration.communicate(timeout=120)

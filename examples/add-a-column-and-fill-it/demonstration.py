@@ -1,0 +1,123 @@
+"""The guide's story on a real database: add a column, fill it in batches, make it NOT NULL.
+
+Used by ``nox -s demo -- add-a-column-and-fill-it`` (to tell it), by ``nox -s
+evidence`` (to record it for the guide) and by the tests (to check it).
+"""
+
+from __future__ import annotations
+
+from lab.deploy import DeployReport, migrate, rolling_deploy, run_sql, while_serving
+from lab.fill import fill
+from lab.releases import Release
+from lab.story import Story
+
+SLUG = "add-a-column-and-fill-it"
+TABLE = "shop_customer"
+COLUMN = "loyalty_points"
+COLUMNS = {"name": "'Ada'", "spent_cents": "i % 100000"}
+RELEASE_1 = Release(SLUG, "release_1")
+NULLABLE = Release(SLUG, "release_2")  # adds the column nullable; ships the fill command
+DB_DEFAULT = Release(SLUG, "release_2_db_default")  # adds it NOT NULL with a constant database default
+VOLATILE = Release(SLUG, "release_2_volatile")  # adds a column whose default differs per row
+DEFAULT_ONLY = Release(SLUG, "release_2_default_only")  # NOT NULL with Django's default= only
+TIGHTEN = Release(SLUG, "release_3")  # NOT NULL in short-locking steps
+TIGHTEN_PLAIN = Release(SLUG, "release_3_unsafe")  # NOT NULL as makemigrations wrote it
+BATCH_SIZE = 10_000
+# What the evidence records: the operation each step ran, and the migrations whose SQL the guide shows.
+OPERATIONS = {
+    "add_nullable": "AddField, null=True",
+    "add_db_default": "AddField, db_default=0",
+    "add_volatile": "AddField, db_default=Random()",
+    "add_nullable_small": "AddField, null=True (1/100 of the rows)",
+    "add_db_default_small": "AddField, db_default=0 (1/100 of the rows)",
+    "add_volatile_small": "AddField, db_default=Random() (1/100 of the rows)",
+    "default_only": "AddField, default=0 (Django only)",
+    "fill_command": f"fill_loyalty_points, batches of {BATCH_SIZE:,}",
+    "single_update": "one UPDATE of every row",
+    "tighten": "NOT NULL via CHECK NOT VALID, VALIDATE, SET NOT NULL",
+    "tighten_plain": "AlterField, null=False",
+}
+MIGRATION_STEPS = [label for label in OPERATIONS if label not in ("fill_command", "single_update")]
+SQL = [
+    ("release_2", "shop", "0002"),
+    ("release_2_db_default", "shop", "0002"),
+    ("release_2_default_only", "shop", "0002"),
+    ("release_3", "shop", "0003"),
+    ("release_3_unsafe", "shop", "0003"),
+]
+
+
+def customers_table(database, rows: int, story: Story, release: Release = RELEASE_1) -> None:
+    """``release``'s schema with ``rows`` customers (filled before the release's own migration, if any)."""
+    for step in (RELEASE_1, release):
+        migration = migrate(step, database)
+        if not migration.ok:
+            raise RuntimeError(migration.stderr)
+        if step == RELEASE_1:
+            with story.progress(f"Filling {TABLE} with {rows:,} rows", rows) as advance:
+                fill(database, TABLE, COLUMNS, rows, progress=lambda done, total: advance(done))
+
+
+def deploy(database, old: Release, new: Release, story: Story) -> DeployReport:
+    """Deploy ``new`` while ``old`` serves, watching locks on the table."""
+    with story.step(f"Deploying {new.name} while {old.name} keeps serving"):
+        report = rolling_deploy(old, new, database, watch_tables=[TABLE])
+    story.say(report.summary())
+    return report
+
+
+def fill_with_command(database, story: Story, *extra: str) -> DeployReport:
+    """Release 2's fill command, run while release 2 serves."""
+    with story.step(f"Filling {COLUMN} with the management command while release_2 serves"):
+        report = while_serving(
+            NULLABLE, database,
+            lambda: NULLABLE.run("fill_loyalty_points", "--batch-size", str(BATCH_SIZE), *extra, database=database),
+            watch_tables=[TABLE],
+        )
+    story.say(report.summary())
+    return report
+
+
+def single_update(vendor: str) -> str:
+    """The whole fill as one statement (integer division: ``DIV`` on MariaDB, ``/`` elsewhere)."""
+    points = "spent_cents DIV 100" if vendor == "mysql" else "spent_cents / 100"
+    return f"UPDATE {TABLE} SET {COLUMN} = {points} WHERE {COLUMN} IS NULL"
+
+
+def fill_with_one_update(database, story: Story) -> DeployReport:
+    """The same fill as one UPDATE statement, run while release 2 serves."""
+    with story.step(f"Filling {COLUMN} with one UPDATE while release_2 serves"):
+        report = while_serving(NULLABLE, database, lambda: run_sql(database, single_update(database.engine.vendor)), watch_tables=[TABLE])
+    story.say(report.summary())
+    return report
+
+
+def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
+    """Every step of the guide on fresh tables; the figures and timelines of each."""
+    reports: dict[str, DeployReport] = {}
+    small = max(rows // 100, 1_000)
+    for label, release in (("add_nullable", NULLABLE), ("add_db_default", DB_DEFAULT), ("add_volatile", VOLATILE)):
+        for suffix, size in (("_small", small), ("", rows)):
+            story.heading(f"{OPERATIONS[label]}, {size:,} rows")
+            database = new_database(engine)
+            customers_table(database, size, story)
+            reports[label + suffix] = deploy(database, RELEASE_1, release, story)
+            if label == "add_nullable" and not suffix:
+                story.heading("Filling the new column in batches, then making it NOT NULL")
+                reports["fill_command"] = fill_with_command(database, story)
+                reports["tighten"] = deploy(database, NULLABLE, TIGHTEN, story)
+
+    story.heading("The same fill as one UPDATE, then NOT NULL as makemigrations wrote it")
+    database = new_database(engine)
+    customers_table(database, rows, story, release=NULLABLE)
+    reports["single_update"] = fill_with_one_update(database, story)
+    reports["tighten_plain"] = deploy(database, NULLABLE, TIGHTEN_PLAIN, story)
+
+    story.heading("A NOT NULL column with Django's default= only")
+    database = new_database(engine)
+    customers_table(database, small, story)
+    reports["default_only"] = deploy(database, RELEASE_1, DEFAULT_ONLY, story)
+    results = {label: {"figures": report.figures(TABLE), "report": report} for label, report in reports.items()}
+    for label in ("fill_command", "single_update"):
+        results[label]["figures"]["rows_per_second"] = round(rows / reports[label].migration.seconds)
+    return results
