@@ -39,19 +39,23 @@ def main(argv: list[str] | None = None) -> int:
         for database in made:
             database.drop()
     story.heading(f"Figures, {engine.label}, {options.rows:,} rows")
-    names = list(results)
-    keys = list(results[names[0]]["figures"])
-    story.say(f"{'':28}" + "".join(f"{demo.OPERATIONS[name]:>28}" for name in names))
-    for key in keys:
-        values = "".join(f"{_format(results[name]['figures'][key]):>28}" for name in names)
-        story.say(f"{key.replace('_', ' '):28}{values}")
+    for name, result in results.items():
+        story.say(f"{demo.OPERATIONS[name]}:\n  {summary(result['figures'])}")
     return 0
 
 
-def _format(value) -> str:
-    if isinstance(value, list):
-        return ", ".join(value) or "none"
-    return "n/a" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+def summary(figures: dict) -> str:
+    """One line of the figures that tell a step's story."""
+    modes = ", ".join(figures["lock_modes"]) if figures["lock_modes"] else "none seen"
+    parts = [
+        f"took {figures['migration_ms']:,} ms",
+        f"locks: {modes}" + (f" (longest {figures['lock_held_ms']:,} ms)" if figures["lock_held_ms"] else ""),
+        f"worst wait of a request {figures['request_worst_wait_ms']:,} ms",
+        f"{figures['failed_requests']:,} failed requests",
+    ]
+    if figures.get("rows_per_second"):
+        parts.append(f"{figures['rows_per_second']:,} rows/s")
+    return "; ".join(parts)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import signal
 
 import pytest
 
-from lab import evidence, schema
+from lab import evidence
 from lab.claims import check
 from lab.engines import sqlite_engine
 from lab.releases import example_module, releases
@@ -39,7 +39,8 @@ def additions(postgresql_engine):
 
 def exclusive_ms(report) -> float:
     """The longest the migration held ACCESS EXCLUSIVE (the lock that stops reads and writes)."""
-    return report.locks.longest([s for s in report.locks.held("migrate", demo.TABLE) if s.mode == "AccessExclusiveLock"])
+    held = report.locks.held("migrate", demo.TABLE)
+    return report.locks.longest([span for span in held if span.mode == "AccessExclusiveLock"])
 
 
 @pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
