@@ -74,6 +74,16 @@ def sql_from_other_django(slug: str) -> str | None:
     return None
 
 
+def sql_mismatch(slug: str, release: str, app_label: str, migration: str, database: engines.Database) -> str | None:
+    """How the SQL a guide shows differs from what ``sqlmigrate`` prints now on the database's engine, or None."""
+    shown = sql_path(slug, release, migration, database.engine.vendor).read_text()
+    printed = sqlmigrate(slug, release, app_label, migration, database)
+    if printed == shown:
+        return None
+    return (f"{release} {migration} on {database.engine.label} prints other SQL than the guide shows:\n{printed}\n"
+            f"run nox -s evidence -- {slug}")
+
+
 def sql_path(slug: str, release: str, migration: str, vendor: str) -> Path:
     return evidence_dir(slug) / "sql" / f"{release}-{migration}-{vendor}.sql"
 
