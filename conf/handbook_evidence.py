@@ -97,7 +97,16 @@ class EvidenceRole(EvidenceMixin, SphinxRole):
         return [nodes.inline(show(value), show(value), classes=["evidence"])], []
 
 
-class EvidenceStampDirective(EvidenceMixin, SphinxDirective):
+class EvidenceDirective(EvidenceMixin, SphinxDirective):
+    """Base of the evidence directives: Markdown they generate is parsed in place."""
+
+    def parse_markdown(self, text: str):
+        container = nodes.container(classes=["evidence"])
+        self.state.nested_parse(StringList(text.splitlines()), self.content_offset, container)
+        return [container]
+
+
+class EvidenceStampDirective(EvidenceDirective):
     def run(self):
         record = self.record()
         if record is None:
@@ -111,13 +120,8 @@ class EvidenceStampDirective(EvidenceMixin, SphinxDirective):
                 f"writes it; example fingerprint `{record['fingerprint'][:12]}`.")
         return self.parse_markdown(text)
 
-    def parse_markdown(self, text: str):
-        container = nodes.container(classes=["evidence-stamp"])
-        self.state.nested_parse(StringList(text.splitlines()), self.content_offset, container)
-        return [container]
 
-
-class EvidenceTableDirective(EvidenceStampDirective):
+class EvidenceTableDirective(EvidenceDirective):
     """The figures of every engine; ``:figures:`` names which (default: lock held, writer's worst wait),
     ``:runs:`` which deploys (default: all)."""
 
@@ -150,7 +154,7 @@ class EvidenceTableDirective(EvidenceStampDirective):
         return self.parse_markdown("\n".join(lines))
 
 
-class LockReferenceDirective(EvidenceStampDirective):
+class LockReferenceDirective(EvidenceDirective):
     def run(self):
         records = load_evidence(self.env.srcdir)
         lines = [
@@ -180,7 +184,7 @@ class LockReferenceDirective(EvidenceStampDirective):
         return self.parse_markdown("\n".join(lines))
 
 
-class EvidenceErrorsDirective(EvidenceStampDirective):
+class EvidenceErrorsDirective(EvidenceDirective):
     """The errors requests met during one deploy (``:run: LABEL``), engine by engine, as the engine said them."""
 
     option_spec = {"run": directives.unchanged_required}

@@ -127,11 +127,9 @@ def while_serving(
 
 
 def _watched(step: Callable[[], CommandRun], database: Database, tables: list[str] | None):
-    observer = LockObserver(database, tables) if tables else None
-    if observer:
-        observer.__enter__()
-    try:
+    """Run ``step``, watching locks on ``tables`` meanwhile (if any are named)."""
+    if not tables:
+        return step(), None
+    with LockObserver(database, tables) as observer:
         run = step()
-    finally:
-        locks = observer.stop() if observer else None
-    return run, locks
+    return run, observer.report

@@ -1,6 +1,7 @@
 """Every page of the build, served through the embed, with working links and images."""
 
 import html
+import json
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -19,8 +20,6 @@ def fetch(client, url):
 
 @pytest.mark.parametrize("docname", PAGES)
 def test_page_is_served_with_its_title(client, json_build, docname):
-    import json
-
     title = json.loads((json_build / f"{docname}.fjson").read_text())["title"]
     response = fetch(client, embed_url(docname))
     parts = PageParts(response.content.decode())
