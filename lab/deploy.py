@@ -3,14 +3,16 @@ and run any other step (a data fill, a statement) while a release serves."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .engines import Database
-from .locks import LockObserver, LockReport
+from .locks import LockObserver, LockReport, LockSpan
 from .releases import CommandRun, Release
-from .workload import RunningWorkload, WorkloadReport
+from .workload import DEFAULT_TRAFFIC, RunningWorkload, Traffic, WorkloadReport
 
 
 def migrate(release: Release, database: Database, *args: str) -> CommandRun:
@@ -18,16 +20,60 @@ def migrate(release: Release, database: Database, *args: str) -> CommandRun:
     return release.run("migrate", "--no-input", *args, database=database, role="migrate")
 
 
-def run_sql(database: Database, sql: str) -> CommandRun:
-    """Run one statement in a transaction of its own, timed like a command."""
+def run_sql(database: Database, *statements: str) -> CommandRun:
+    """Run statements in one transaction of their own (one statement: autocommit), timed like a command."""
     started, clock = time.time(), time.perf_counter()
     try:
         with database.connect() as connection:
-            connection.cursor().execute(sql)
+            cursor = connection.cursor()
+            if len(statements) > 1:
+                cursor.execute("BEGIN")
+            for statement in statements:
+                cursor.execute(statement)
+            if len(statements) > 1:
+                cursor.execute("COMMIT")
         returncode, error = 0, ""
     except Exception as exc:  # reported, like a failed command
         returncode, error = 1, f"{type(exc).__name__}: {exc}"
-    return CommandRun(("sql", sql), returncode, "", error, started, time.perf_counter() - clock)
+    return CommandRun(("sql", *statements), returncode, "", error, started, time.perf_counter() - clock)
+
+
+@contextmanager
+def open_transaction(database: Database, table: str, seconds: float) -> Iterator[None]:
+    """A transaction that reads ``table`` and stays open for ``seconds``, as a slow request or report would.
+
+    It holds the weakest table lock (ACCESS SHARE on PostgreSQL, a shared metadata lock on MariaDB) until it
+    ends; a migration that needs a stronger lock must wait for it.
+    """
+    ready = threading.Event()
+
+    def reader():
+        with database.connect() as connection:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN")
+            cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT 1) AS one")
+            cursor.fetchall()
+            ready.set()
+            time.sleep(seconds)
+            cursor.execute("COMMIT")
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    if not ready.wait(timeout=30):
+        raise RuntimeError(f"the open transaction on {table} did not start")
+    try:
+        yield
+    finally:
+        thread.join(timeout=seconds + 30)
+
+
+def hold_lock(database: Database, table: str, mode: str, seconds: float) -> CommandRun:
+    """Hold a PostgreSQL lock of ``mode`` (SQL's name) on ``table`` for ``seconds``: a contrast's condition."""
+    return run_sql(database, f"LOCK TABLE {table} IN {mode} MODE", f"SELECT pg_sleep({seconds})")
+
+
+# A request slower than this, from its scheduled start, "waited": a user would notice it.
+WAITED_MS = 100
 
 
 @dataclass
@@ -39,15 +85,31 @@ class DeployReport:
     new: WorkloadReport
     migration: CommandRun
     locks: LockReport | None
+    traffic: Traffic = DEFAULT_TRAFFIC
 
     def old_during_migration(self, kind: str | None = None) -> float:
-        """The longest an operation of the old release took while the migration ran, in ms."""
+        """The longest a request of the old release took while the migration ran, in ms."""
         return self.old.worst_ms(kind, self.migration.started, self.migration.ended)
+
+    def during_migration(self, kind: str) -> dict:
+        """The old release's requests of ``kind`` during the migration: see :meth:`WorkloadReport.window`."""
+        return self.old.window(kind, self.migration.started, self.migration.ended, waited_ms=WAITED_MS)
 
     @property
     def failures(self) -> dict[str, int]:
         """Failed operations by release."""
         return {r.release: sum(r.errors.values()) for r in (self.old, self.new) if r.errors}
+
+    def longest_lock(self, table: str) -> LockSpan | None:
+        """The migration's longest-held lock on ``table`` seen by the observer, or None."""
+        if not (self.locks and self.locks.observable):
+            return None
+        return max(self.locks.held("migrate", table), key=lambda span: span.ms, default=None)
+
+    def completed_under_lock(self, kind: str, table: str) -> int:
+        """How many requests of ``kind`` began and finished while the migration held its longest lock on ``table``."""
+        span = self.longest_lock(table)
+        return len(self.old.completed_within(kind, span.first, span.last)) if span else 0
 
     def figures(self, table: str) -> dict:
         """The numbers a guide quotes from this deploy, for the locks on ``table``."""
@@ -55,16 +117,20 @@ class DeployReport:
         held = locks.held("migrate", table) if locks else []
         waits = locks.waits("workload") if locks else []
         errors = self.old.errors + self.new.errors
+        reads, writes = self.during_migration("read"), self.during_migration("write")
         return {
             "migration_ms": round(self.migration.seconds * 1000),
-            "lock_modes": sorted({span.mode for span in held}) if locks else None,
+            "traffic": self.traffic.describe(),
+            "lock_modes": sorted({span.mode for span in held}) if locks and locks.modes_observable else None,
             "lock_held_ms": round(locks.longest(held)) if locks else None,
-            "lock_held_ms_by_mode": {
-                mode: round(locks.longest([s for s in held if s.mode == mode])) for mode in {s.mode for s in held}
-            } if locks else None,
-            "writer_worst_wait_ms": round(self.old_during_migration("write")),
-            "reader_worst_wait_ms": round(self.old_during_migration("read")),
-            "request_worst_wait_ms": round(self.old_during_migration()),
+            "reads": reads,
+            "writes": writes,
+            "reads_under_lock": self.completed_under_lock("read", table) if locks else None,
+            "writes_under_lock": self.completed_under_lock("write", table) if locks else None,
+            "writer_worst_wait_ms": round(writes["max"]),
+            "reader_worst_wait_ms": round(reads["max"]),
+            "request_worst_wait_ms": round(max(writes["max"], reads["max"])),
+            "migration_lock_wait_ms": round(locks.longest(locks.waits("migrate", table))) if locks else None,
             "lock_waits": len(waits) if locks else None,
             "longest_lock_wait_ms": round(locks.longest(waits)) if locks else None,
             "failed_requests": sum(errors.values()),
@@ -72,18 +138,20 @@ class DeployReport:
             "new_release_failures": sum(self.new.errors.values()),
             "first_error": errors.most_common(1)[0][0] if errors else None,
             "errors": [[count, error] for error, count in errors.most_common(5)],
-            "writes_during_migration": len(self.old.of("write", self.migration.started, self.migration.ended)),
         }
 
     def summary(self) -> str:
-        """What failed for whom, the longest wait, and the locks seen."""
+        """What failed for whom, the old release's requests during the migration, and the locks seen."""
         state = "succeeded" if self.migration.ok else f"FAILED ({self.migration.error_line()})"
-        lines = [
-            f"migration of {self.new.release} {state} in {self.migration.seconds * 1000:.0f} ms",
-            self.old.summary(),
-            self.new.summary(),
-            f"longest wait of {self.old.release} during the migration: {self.old_during_migration():.0f} ms",
-        ]
+        lines = [f"migration of {self.new.release} {state} in {self.migration.seconds * 1000:.0f} ms"]
+        for kind in ("read", "write"):
+            w = self.during_migration(kind)
+            if w["attempted"] or w["max"]:
+                lines.append(
+                    f"{self.old.release} {kind}s during it: {w['attempted']} due, {w['failed']} failed, "
+                    f"{w['waited']} over {WAITED_MS} ms; p50 {w['p50']:.0f} ms, p99 {w['p99']:.0f} ms, "
+                    f"max {w['max']:.0f} ms; longest stall {w['longest_stall_ms']} ms")
+        lines += [self.old.summary(), self.new.summary()]
         if self.locks:
             lines.append(self.locks.summary())
         return "\n".join(lines)
@@ -97,16 +165,17 @@ def rolling_deploy(
     watch_tables: list[str] | None = None,
     settle: float = 0.2,
     overlap: float = 0.3,
+    traffic: Traffic = DEFAULT_TRAFFIC,
 ) -> DeployReport:
     """Migrate ``new`` while ``old`` serves its workload, then run both, then let ``new`` take over."""
-    old_load = RunningWorkload(old, database)
+    old_load = RunningWorkload(old, database, traffic)
     time.sleep(settle)
     migration, locks = _watched(lambda: migrate(new, database), database, watch_tables)
-    new_load = RunningWorkload(new, database) if migration.ok else None
+    new_load = RunningWorkload(new, database, traffic) if migration.ok else None
     time.sleep(overlap)
     old_report = old_load.stop()
     new_report = new_load.stop() if new_load else WorkloadReport(new.name, [])
-    return DeployReport(old_report, new_report, migration, locks)
+    return DeployReport(old_report, new_report, migration, locks, traffic)
 
 
 def while_serving(
@@ -117,13 +186,14 @@ def while_serving(
     watch_tables: list[str] | None = None,
     settle: float = 0.2,
     after: float = 0.2,
+    traffic: Traffic = DEFAULT_TRAFFIC,
 ) -> DeployReport:
     """Run ``step`` (a command, a statement) while ``release`` serves its workload, watching locks."""
-    load = RunningWorkload(release, database)
+    load = RunningWorkload(release, database, traffic)
     time.sleep(settle)
     run, locks = _watched(step, database, watch_tables)
     time.sleep(after)
-    return DeployReport(load.stop(), WorkloadReport("(no new release)", []), run, locks)
+    return DeployReport(load.stop(), WorkloadReport("(no new release)", []), run, locks, traffic)
 
 
 def _watched(step: Callable[[], CommandRun], database: Database, tables: list[str] | None):

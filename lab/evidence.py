@@ -28,6 +28,9 @@ EVIDENCE = "evidence"
 RECORD = "evidence.json"
 # What is not part of the example's behaviour: its evidence, its tests, caches.
 NOT_FINGERPRINTED = {EVIDENCE, "tests", "__pycache__"}
+# The lab's instrument: a change to how traffic is sent or locks are read changes every figure.
+INSTRUMENT = ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py")
+LAB = Path(__file__).resolve().parent
 DEMO_ROWS = 1_000_000
 
 
@@ -36,7 +39,7 @@ def evidence_dir(slug: str) -> Path:
 
 
 def fingerprint(slug: str) -> str:
-    """SHA-256 of the example's sources: every file but its evidence, tests and caches."""
+    """SHA-256 of the example's sources (every file but its evidence, tests and caches) and of the lab's instrument."""
     root = example_dir(slug)
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
@@ -44,7 +47,16 @@ def fingerprint(slug: str) -> str:
         if not path.is_file() or NOT_FINGERPRINTED & set(relative.parts) or path.suffix in {".pyc", ".sqlite3"}:
             continue
         digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in INSTRUMENT:
+        if (LAB / name).is_file():
+            digest.update(f"lab/{name}".encode() + b"\0" + (LAB / name).read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def data_digest(record: dict) -> str:
+    """SHA-256 of a record's data, everything but the digest itself: a hand edit changes it."""
+    data = {key: value for key, value in record.items() if key != "digest"}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def load(slug: str) -> dict | None:
@@ -58,6 +70,9 @@ def staleness(slug: str) -> str | None:
     record = load(slug)
     if record is None:
         return f"examples/{slug} has no evidence yet: run nox -s evidence -- {slug}"
+    if record.get("digest") != data_digest(record):
+        return (f"examples/{slug}/evidence/{RECORD} was edited after it was made: its data no longer matches its "
+                f"digest. Figures come from runs only: run nox -s evidence -- {slug}")
     if record["fingerprint"] != fingerprint(slug):
         return (f"examples/{slug} changed after its evidence was made ({record['generated']}): "
                 f"run nox -s evidence -- {slug}")
@@ -120,7 +135,8 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
             results = demo.demonstrate(engine, rows, story, new_database)
             runs.append({
                 "engine": engine.id, "label": engine.label, "origin": engine.origin, "rows": rows,
-                **{name: result["figures"] for name, result in results.items()},
+                # Each step states the rows it ran on: some run on a fraction of the table.
+                **{name: {**result["figures"], "rows": result.get("rows", rows)} for name, result in results.items()},
             })
             timeline(
                 [(f"{demo.OPERATIONS[name]} ({name})", result["report"]) for name, result in results.items()],
@@ -145,6 +161,7 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
         "migration_steps": list(getattr(demo, "MIGRATION_STEPS", demo.OPERATIONS)),
         "runs": runs,
     }
+    record["digest"] = data_digest(record)
     (out / RECORD).write_text(json.dumps(record, indent=2) + "\n")
     story.say(f"Evidence written to {out.relative_to(EXAMPLES.parent)}")
     return record

@@ -6,7 +6,8 @@ named. Each process of a release names itself in ``application_name``
 list of the database, where a session waiting for a metadata lock says so in
 its state; the session running a schema change is the migration (named
 ``migrate session N``), the others are the workload (``workload session N``).
-MariaDB shows no lock modes there, so its spans carry the session's state.
+MariaDB shows no lock modes there, so its spans carry the session's thread state,
+which is not a lock: :mod:`lab.trace` reads MariaDB's metadata-lock modes.
 SQLite has no lock view; there the workload's waits are the evidence.
 """
 
@@ -31,6 +32,22 @@ FROM information_schema.PROCESSLIST
 WHERE DB = %s AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'
 """
 LOCK_VIEWS = ("postgresql", "mysql")
+# pg_locks names modes after the server's C constants; SQL and the documentation use these names.
+SQL_LOCK_NAMES = {
+    "AccessShareLock": "ACCESS SHARE",
+    "RowShareLock": "ROW SHARE",
+    "RowExclusiveLock": "ROW EXCLUSIVE",
+    "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE",
+    "ShareLock": "SHARE",
+    "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE",
+    "ExclusiveLock": "EXCLUSIVE",
+    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
+}
+
+
+def sql_lock_name(mode: str) -> str:
+    """SQL's name of a PostgreSQL lock mode (``ShareLock`` -> ``SHARE``); other names unchanged."""
+    return SQL_LOCK_NAMES.get(mode, mode)
 SCHEMA_CHANGES = ("ALTER", "CREATE", "DROP", "RENAME", "TRUNCATE", "OPTIMIZE")
 
 
@@ -61,6 +78,8 @@ class LockReport:
     spans: list[LockSpan]
     polls: int
     observable: bool = True
+    # PostgreSQL's view names lock modes; MariaDB's process list only shows thread states, which are not locks.
+    modes_observable: bool = True
 
     def held(self, who: str, table: str | None = None) -> list[LockSpan]:
         """Granted locks of a process whose name contains ``who``."""
@@ -77,10 +96,11 @@ class LockReport:
         return max((s.ms for s in spans), default=0.0)
 
     def summary(self) -> str:
-        """One line per process, table, mode and state: how often seen and the longest, longest first."""
+        """One line per role (all its backends), table, mode and state: how often seen and the longest."""
         groups: dict[tuple, list[LockSpan]] = {}
         for span in self.spans:
-            groups.setdefault((span.who, span.table, span.mode, span.granted), []).append(span)
+            role = span.who.split(" (pid ")[0]
+            groups.setdefault((role, span.table, span.mode, span.granted), []).append(span)
         lines = []
         for (who, table, mode, granted), spans in sorted(groups.items(), key=lambda item: -self.longest(item[1])):
             held = "held" if granted else "WAITED FOR"
@@ -117,12 +137,15 @@ class LockObserver:
         if self._error:
             raise self._error
         spans = sorted(self._closed + list(self._open.values()), key=lambda s: s.first)
-        return LockReport(spans, self._polls, observable=self.database.engine.vendor in LOCK_VIEWS)
+        vendor = self.database.engine.vendor
+        return LockReport(spans, self._polls, observable=vendor in LOCK_VIEWS, modes_observable=vendor == "postgresql")
 
     def _rows(self, cursor) -> list[tuple[str, str, str, bool]]:
         if self.database.engine.vendor == "postgresql":
             cursor.execute(POSTGRES_LOCKS, (self.tables,))
-            return [(f"{app or 'pid ' + str(pid)}", table, mode, granted) for app, pid, table, mode, granted in cursor]
+            # One span per backend: several clients of a release share its application_name.
+            return [(f"{app or 'backend'} (pid {pid})", table, sql_lock_name(mode), granted)
+                    for app, pid, table, mode, granted in cursor]
         cursor.execute(MARIADB_SESSIONS, (self.database.name,))
         rows = []
         for session, state, info in cursor.fetchall():

@@ -1,4 +1,4 @@
-"""Pictures of a run: each write's latency over time, the migration's span marked."""
+"""Pictures of a run: each request's latency over time, the migration's span marked."""
 
 from __future__ import annotations
 
@@ -17,22 +17,24 @@ matplotlib.rcParams["svg.fonttype"] = "none"
 
 
 def timeline(panels: list[tuple[str, DeployReport]], *, title: str, path: Path) -> None:
-    """Side-by-side panels, one per deploy: the old release's writes, failed requests; migration shaded."""
+    """Side-by-side panels, one per deploy: the old release's reads and writes, failed requests; migration shaded."""
     figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), sharey=True, squeeze=False)
     for axis, (name, report) in zip(axes[0], panels, strict=True):
         start = report.migration.started
-        writes = [s for s in report.old.of("write") if not s.error]
-        axis.scatter([s.started - start for s in writes], [s.ms for s in writes], s=6, color="#1f77b4",
-                     label=f"{report.old.release} writes")
+        # Each request at its scheduled time: a stall shows as a column of late requests, not as a gap.
+        for kind, color in (("write", "#1f77b4"), ("read", "#2ca02c")):
+            done = [s for s in report.old.of(kind) if not s.error]
+            axis.scatter([s.scheduled - start for s in done], [s.ms for s in done], s=5, color=color, alpha=0.7,
+                         label=f"{report.old.release} {kind}s")
         failed = [s for s in report.old.samples + report.new.samples if s.error]
         if failed:
-            axis.scatter([s.started - start for s in failed], [s.ms for s in failed], s=14, marker="x",
+            axis.scatter([s.scheduled - start for s in failed], [s.ms for s in failed], s=14, marker="x",
                          color="#d62728", label="failed requests (either release)")
         axis.axvspan(0, report.migration.seconds, color="#fdae6b", alpha=0.35, label="migration running")
         axis.set_title(name, fontsize=10)
         axis.set_xlabel("seconds since the migration started")
         axis.grid(alpha=0.3)
-    axes[0][0].set_ylabel("write latency (ms)")
+    axes[0][0].set_ylabel("latency from scheduled start (ms)")
     axes[0][0].legend(loc="upper left", fontsize=8)
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()

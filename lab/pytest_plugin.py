@@ -13,9 +13,11 @@ import os
 
 import pytest
 
-from . import engines
+from . import claims, engines
 
 REQUIRE_VARIABLE = "HANDBOOK_REQUIRE_ENGINES"
+CONTRASTS_OPTION = "--contrasts"
+CONTRASTS_VARIABLE = "HANDBOOK_CONTRASTS"
 
 ROLES = {
     "engine": ("sqlite", "postgresql-embedded", "postgresql-external", "mariadb"),
@@ -63,3 +65,27 @@ def new_database():
     yield make
     for database in made:
         database.drop()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        CONTRASTS_OPTION, action="store_true",
+        help="also run every guide claim against its contrast; a contrast that holds too fails the test",
+    )
+
+
+def pytest_configure(config):
+    claims.MODE["contrasts"] = config.getoption(CONTRASTS_OPTION) or os.environ.get(CONTRASTS_VARIABLE) == "1"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    ran = claims.TALLY
+    if not ran["claims"]:
+        return
+    if claims.MODE["contrasts"]:
+        held = ran["contrasts held"]
+        verdict = f"{held} HELD TOO (their tests cannot fail)" if held else "each failing as it must"
+        line = f"{ran['claims']} guide claims checked; {ran['contrasts']} contrasts run, {verdict}"
+    else:
+        line = f"{ran['claims']} guide claims checked; contrasts not run ({CONTRASTS_OPTION} runs them)"
+    terminalreporter.write_sep("-", line)

@@ -1,5 +1,7 @@
 """Evidence shown in guides is current: made from the example as it is now."""
 
+import json
+
 import pytest
 
 from lab import evidence
@@ -35,3 +37,24 @@ def test_fingerprint_changes_with_the_example(tmp_path, monkeypatch):
     assert evidence.fingerprint("some-guide") == before, "tests are not part of what the evidence shows"
     (example / "release_1" / "models.py").write_text("a = 2\n")
     assert evidence.fingerprint("some-guide") != before
+
+
+def test_a_hand_edited_figure_makes_the_evidence_untrusted(tmp_path, monkeypatch):
+    slug = SLUGS[0]
+    record = evidence.load(slug)
+    assert evidence.staleness(slug) is None or "changed after" in evidence.staleness(slug)
+    edited = json.loads(json.dumps(record))
+    first_step = next(key for key in edited["runs"][0] if isinstance(edited["runs"][0][key], dict))
+    edited["runs"][0][first_step]["migration_ms"] = 1
+    monkeypatch.setattr(evidence, "load", lambda _slug: edited)
+    problem = evidence.staleness(slug)
+    assert problem and "edited after it was made" in problem, problem
+    monkeypatch.setattr(evidence, "load", lambda _slug: record)
+    assert evidence.staleness(slug) is None or "edited" not in evidence.staleness(slug)
+
+
+def test_every_step_states_the_rows_it_ran_on():
+    for slug in SLUGS:
+        for run in evidence.load(slug)["runs"]:
+            for label in evidence.load(slug)["operations"]:
+                assert run[label]["rows"] > 0, (slug, run["engine"], label)
