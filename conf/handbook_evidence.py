@@ -37,7 +37,8 @@ FIGURE_NAMES = {
     "reader_worst_wait_ms": "Reader's worst wait (ms)",
     "request_worst_wait_ms": "Worst wait of any request (ms)",
     "rows_per_second": "Rows per second",
-    "lock_waits": "Requests that waited for a lock",
+    "lock_waits": "Backends seen waiting for a lock",
+    "migration_lock_wait_ms": "The migration waited for its lock (ms)",
     "longest_lock_wait_ms": "Longest wait for a lock (ms)",
     "failed_requests": "Failed requests",
     "old_release_failures": "Failed requests of the old release",
@@ -45,6 +46,34 @@ FIGURE_NAMES = {
     "first_error": "Most common error",
     "writes_during_migration": "Writes during the migration",
 }
+
+
+for _kind, _name in (("reads", "Reads"), ("writes", "Writes")):
+    FIGURE_NAMES.update({
+        f"{_kind}.attempted": f"{_name} due during the step",
+        f"{_kind}.failed": f"{_name} that failed",
+        f"{_kind}.waited": f"{_name} slower than 100 ms",
+        f"{_kind}.p50": f"{_name}: median latency (ms)",
+        f"{_kind}.p99": f"{_name}: 99th percentile latency (ms)",
+        f"{_kind}.max": f"{_name}: worst latency (ms)",
+        f"{_kind}.longest_stall_ms": f"{_name}: longest stall (ms)",
+        f"{_kind}_under_lock": f"{_name} completed while the lock was held",
+    })
+FIGURE_NAMES["rows"] = "Rows in the table"
+FIGURE_NAMES["traced_modes"] = "Lock modes on the table (exact trace)"
+
+
+def figure(run: dict, label: str, name: str):
+    """The figure ``name`` (dotted for nested figures: ``writes.max``) of step ``label`` in one engine's run."""
+    value = run[label]
+    for part in name.split("."):
+        value = value[part]
+    return value
+
+
+def short_engine(label: str) -> str:
+    """An engine's label short enough for a table column: ``PostgreSQL 18.6`` -> ``PG 18.6``."""
+    return label.replace("PostgreSQL", "PG")
 
 
 def examples_dir(srcdir: Path) -> Path:
@@ -89,7 +118,7 @@ class EvidenceRole(EvidenceMixin, SphinxRole):
         label, _, name = key.partition(".")
         runs = [r for r in (record or {}).get("runs", []) if r["engine"].startswith(engine)]
         try:
-            value = runs[0][label][name] if name else runs[0][label]
+            value = figure(runs[0], label, name) if name else runs[0][label]
         except (IndexError, KeyError, TypeError):
             logger.warning("no recorded figure %r for %s (run: nox -s evidence)", self.text, self.env.docname,
                            location=self.get_location())
@@ -122,8 +151,8 @@ class EvidenceStampDirective(EvidenceDirective):
 
 
 class EvidenceTableDirective(EvidenceDirective):
-    """The figures of every engine; ``:figures:`` names which (default: lock held, writer's worst wait),
-    ``:runs:`` which deploys (default: all)."""
+    """One small table per figure: the steps as rows, the engines as columns, one figure per cell.
+    ``:figures:`` names the figures (default: lock modes, worst write), ``:runs:`` the steps (default: all)."""
 
     option_spec = {"figures": directives.unchanged, "runs": directives.unchanged}
 
@@ -136,22 +165,30 @@ class EvidenceTableDirective(EvidenceDirective):
         if "runs" in self.options:
             labels = [label.strip() for label in self.options["runs"].split(",")]
             operations = {label: operations.get(label, label) for label in labels}
-        wanted = [n.strip() for n in self.options.get("figures", "lock_modes, writer_worst_wait_ms").split(",")]
+        wanted = [n.strip() for n in self.options.get("figures", "lock_modes, writes.max").split(",")]
         unknown = [name for name in wanted if name not in FIGURE_NAMES]
         if unknown:
             logger.warning("evidence-table: unknown figures %s; known: %s", unknown, ", ".join(FIGURE_NAMES),
                            location=self.get_location())
             return []
-        header = ["Engine"] + [f"{operations[label]}: {FIGURE_NAMES[name]}" for label in operations for name in wanted]
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        runs = record["runs"]
+        blocks = []
         try:
-            for run in record["runs"]:
-                cells = [run["label"]] + [show(run[label][name]) for label in operations for name in wanted]
-                lines.append("| " + " | ".join(cells) + " |")
+            for name in wanted:
+                lines = [f"**{FIGURE_NAMES[name]}**", "",
+                         "| Step | " + " | ".join(short_engine(run["label"]) for run in runs) + " |",
+                         "|---|" + "---:|" * len(runs)]
+                for label, operation in operations.items():
+                    rows = {run[label].get("rows", run["rows"]) for run in runs}
+                    size = f" ({', '.join(f'{r:,}' for r in sorted(rows))} rows)"
+                    cells = [show(figure(run, label, name)) for run in runs]
+                    lines.append(f"| {operation}{size} | " + " | ".join(cells) + " |")
+                blocks.append("\n".join(lines))
         except (KeyError, TypeError) as missing:
             logger.warning("the evidence of %s lacks %s: run nox -s evidence", self.env.docname, missing,
                            location=self.get_location())
-        return self.parse_markdown("\n".join(lines))
+            return []
+        return self.parse_markdown("\n\n".join(blocks))
 
 
 class LockReferenceDirective(EvidenceDirective):
@@ -205,8 +242,15 @@ class EvidenceErrorsDirective(EvidenceDirective):
             paragraph += nodes.strong(engine, engine)
             paragraph += nodes.Text(": " if errors else ": no failed request")
             item += paragraph
-            for count, error in errors:
-                item += nodes.literal_block(error, f"{count:,}× {error}", classes=["evidence-error"])
+            if errors:
+                # Inline code, not a block: a long error text wraps instead of scrolling sideways.
+                inner = nodes.bullet_list()
+                for count, error in errors:
+                    line = nodes.paragraph()
+                    line += nodes.Text(f"{count:,}× ")
+                    line += nodes.literal(error, error, classes=["evidence-error"])
+                    inner += nodes.list_item("", line)
+                item += inner
             items.append(item)
         return [nodes.bullet_list("", *items)]
 

@@ -58,8 +58,20 @@ def test_reader_follows_navigation_and_sees_the_picture(browser_page, live_serve
 def test_engine_tabs_stay_in_sync(browser_page, live_server):
     page = browser_page
     page.goto(f"{live_server.url}/handbook/docs/checklist/")
-    page.get_by_text("MariaDB / MySQL", exact=True).first.click()
+    page.get_by_text("MariaDB", exact=True).first.click()
     assert page.get_by_text("Schema changes are not transactional").is_visible()
     page.screenshot(path=SCREENSHOTS / "embedded-checklist-tabs.png", full_page=True)
     # sphinx-design remembers the choice, so other pages open on the same engine.
     assert page.evaluate("() => localStorage.getItem('sphinx-design-tab-id-engine')") == "mysql"
+
+
+def test_code_in_a_guide_is_coloured(browser_page, live_server):
+    page = browser_page
+    page.goto(f"{live_server.url}/handbook/guides/add-index-concurrently/")
+    block = page.locator("article div.highlight").filter(has=page.locator("span.kn")).first
+    block.scroll_into_view_if_needed()
+    keyword = block.locator("span.kn").first
+    colour = "element => getComputedStyle(element).color"
+    plain = block.locator("pre").evaluate(colour)
+    page.screenshot(path=SCREENSHOTS / "embedded-guide-code.png")
+    assert keyword.evaluate(colour) != plain, f"{keyword.inner_text()!r} has the plain text's colour {plain}"
