@@ -6,8 +6,8 @@ evidence`` (to record it for the guide) and by the tests (to check it).
 
 from __future__ import annotations
 
-from lab.deploy import DeployReport, migrate, rolling_deploy, run_sql, while_serving
-from lab.fill import fill
+from lab import verbs
+from lab.deploy import DeployReport, open_transaction, run_sql
 from lab.releases import Release
 from lab.story import Story
 
@@ -22,7 +22,8 @@ VOLATILE = Release(SLUG, "release_2_volatile")  # adds a column whose default di
 DEFAULT_ONLY = Release(SLUG, "release_2_default_only")  # NOT NULL with Django's default= only
 TIGHTEN = Release(SLUG, "release_3")  # NOT NULL in short-locking steps
 TIGHTEN_PLAIN = Release(SLUG, "release_3_unsafe")  # NOT NULL as makemigrations wrote it
-BATCH_SIZE = 10_000
+BATCH_SIZE = 5_000  # the fill command's default: the demonstration runs it as an operator would
+QUEUE_SECONDS = 2  # how long a transaction keeps the table while the migration waits for its lock
 # What the evidence records: the operation each step ran, and the migrations whose SQL the guide shows.
 OPERATIONS = {
     "add_nullable": "AddField, null=True",
@@ -31,8 +32,9 @@ OPERATIONS = {
     "add_nullable_small": "AddField, null=True (1/100 of the rows)",
     "add_db_default_small": "AddField, db_default=0 (1/100 of the rows)",
     "add_volatile_small": "AddField, db_default=Random() (1/100 of the rows)",
+    "add_nullable_queued": f"AddField, null=True, behind a transaction open {QUEUE_SECONDS} s",
     "default_only": "AddField, default=0 (Django only)",
-    "fill_command": f"fill_loyalty_points, batches of {BATCH_SIZE:,}",
+    "fill_command": f"fill_loyalty_points (default batches of {BATCH_SIZE:,})",
     "single_update": "one UPDATE of every row",
     "tighten": "NOT NULL via CHECK NOT VALID, VALIDATE, SET NOT NULL",
     "tighten_plain": "AlterField, null=False",
@@ -49,33 +51,22 @@ SQL = [
 
 def customers_table(database, rows: int, story: Story, release: Release = RELEASE_1) -> None:
     """``release``'s schema with ``rows`` customers (filled before the release's own migration, if any)."""
-    for step in (RELEASE_1, release):
-        migration = migrate(step, database)
-        if not migration.ok:
-            raise RuntimeError(migration.stderr)
-        if step == RELEASE_1:
-            with story.progress(f"Filling {TABLE} with {rows:,} rows", rows) as advance:
-                fill(database, TABLE, COLUMNS, rows, progress=lambda done, total: advance(done))
+    verbs.filled_table(database, [RELEASE_1] if release == RELEASE_1 else [RELEASE_1, release], TABLE, COLUMNS, rows,
+                       story)
 
 
 def deploy(database, old: Release, new: Release, story: Story) -> DeployReport:
     """Deploy ``new`` while ``old`` serves, watching locks on the table."""
-    with story.step(f"Deploying {new.name} while {old.name} keeps serving"):
-        report = rolling_deploy(old, new, database, watch_tables=[TABLE])
-    story.say(report.summary())
-    return report
+    return verbs.deploy(database, old, new, story, [TABLE])
 
 
 def fill_with_command(database, story: Story, *extra: str) -> DeployReport:
     """Release 2's fill command, run while release 2 serves."""
-    with story.step(f"Filling {COLUMN} with the management command while release_2 serves"):
-        report = while_serving(
-            NULLABLE, database,
-            lambda: NULLABLE.run("fill_loyalty_points", "--batch-size", str(BATCH_SIZE), *extra, database=database),
-            watch_tables=[TABLE],
-        )
-    story.say(report.summary())
-    return report
+    return verbs.serve_while(
+        database, NULLABLE, f"Filling {COLUMN} with the management command",
+        lambda: NULLABLE.run("fill_loyalty_points", *extra, database=database),
+        story, [TABLE],
+    )
 
 
 def single_update(vendor: str) -> str:
@@ -86,10 +77,17 @@ def single_update(vendor: str) -> str:
 
 def fill_with_one_update(database, story: Story) -> DeployReport:
     """The same fill as one UPDATE statement, run while release 2 serves."""
-    with story.step(f"Filling {COLUMN} with one UPDATE while release_2 serves"):
-        report = while_serving(NULLABLE, database, lambda: run_sql(database, single_update(database.engine.vendor)), watch_tables=[TABLE])
-    story.say(report.summary())
-    return report
+    return verbs.serve_while(
+        database, NULLABLE, f"Filling {COLUMN} with one UPDATE",
+        lambda: run_sql(database, single_update(database.engine.vendor)), story, [TABLE],
+    )
+
+
+def queued_behind_a_transaction(database, story: Story) -> DeployReport:
+    """Release 2's nullable add, deployed while a transaction that read the table stays open."""
+    story.say(f"A transaction reads {TABLE} and stays open {QUEUE_SECONDS} s, as a slow report would")
+    with open_transaction(database, TABLE, QUEUE_SECONDS):
+        return deploy(database, RELEASE_1, NULLABLE, story)
 
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
@@ -107,6 +105,11 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
                 reports["fill_command"] = fill_with_command(database, story)
                 reports["tighten"] = deploy(database, NULLABLE, TIGHTEN, story)
 
+    story.heading(f"The brief lock waits: a transaction has read the table and stays open {QUEUE_SECONDS} s")
+    database = new_database(engine)
+    customers_table(database, small, story)
+    reports["add_nullable_queued"] = queued_behind_a_transaction(database, story)
+
     story.heading("The same fill as one UPDATE, then NOT NULL as makemigrations wrote it")
     database = new_database(engine)
     customers_table(database, rows, story, release=NULLABLE)
@@ -117,7 +120,10 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     database = new_database(engine)
     customers_table(database, small, story)
     reports["default_only"] = deploy(database, RELEASE_1, DEFAULT_ONLY, story)
-    results = {label: {"figures": report.figures(TABLE), "report": report} for label, report in reports.items()}
+    sizes = {"add_nullable_small": small, "add_db_default_small": small, "add_volatile_small": small,
+             "default_only": small, "add_nullable_queued": small}
+    results = {label: {"figures": report.figures(TABLE), "report": report, "rows": sizes.get(label, rows)}
+               for label, report in reports.items()}
     for label in ("fill_command", "single_update"):
         results[label]["figures"]["rows_per_second"] = round(rows / reports[label].migration.seconds)
     return results

@@ -6,8 +6,8 @@ Used by ``nox -s demo -- add-index-concurrently`` (to tell it), by
 
 from __future__ import annotations
 
-from lab.deploy import DeployReport, rolling_deploy
-from lab.fill import fill
+from lab import verbs
+from lab.deploy import DeployReport
 from lab.releases import Release
 from lab.story import Story
 
@@ -25,19 +25,12 @@ SQL = [("release_2_unsafe", "shop", "0002"), ("release_2", "shop", "0002")]
 
 def orders_table(database, rows: int, story: Story) -> None:
     """Release 1's schema, with ``rows`` orders in it."""
-    migration = BEFORE.run("migrate", database=database)
-    if not migration.ok:
-        raise RuntimeError(migration.stderr)
-    with story.progress(f"Filling {TABLE} with {rows:,} rows", rows) as advance:
-        fill(database, TABLE, COLUMNS, rows, progress=lambda done, total: advance(done))
+    verbs.filled_table(database, [BEFORE], TABLE, COLUMNS, rows, story)
 
 
 def deploy(database, release: Release, story: Story) -> DeployReport:
     """Deploy ``release`` over release 1 while release 1 serves, watching locks on the table."""
-    with story.step(f"Deploying {release.name} while release_1 keeps serving"):
-        report = rolling_deploy(BEFORE, release, database, watch_tables=[TABLE])
-    story.say(report.summary())
-    return report
+    return verbs.deploy(database, BEFORE, release, story, [TABLE])
 
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:

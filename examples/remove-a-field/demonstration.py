@@ -6,8 +6,8 @@ Used by ``nox -s demo -- remove-a-field`` (to tell it), by ``nox -s evidence``
 
 from __future__ import annotations
 
-from lab.deploy import DeployReport, rolling_deploy
-from lab.fill import fill
+from lab import verbs
+from lab.deploy import DeployReport
 from lab.releases import Release
 from lab.story import Story
 
@@ -37,19 +37,12 @@ SQL = [
 
 def products_table(database, rows: int, story: Story) -> None:
     """Release 1's schema, with ``rows`` products in it."""
-    migration = RELEASE_1.run("migrate", database=database)
-    if not migration.ok:
-        raise RuntimeError(migration.stderr)
-    with story.progress(f"Filling {TABLE} with {rows:,} rows", rows) as advance:
-        fill(database, TABLE, COLUMNS, rows, progress=lambda done, total: advance(done))
+    verbs.filled_table(database, [RELEASE_1], TABLE, COLUMNS, rows, story)
 
 
 def deploy(database, old: Release, new: Release, story: Story) -> DeployReport:
     """Deploy ``new`` while ``old`` serves, watching locks on both tables."""
-    with story.step(f"Deploying {new.name} while {old.name} keeps serving"):
-        report = rolling_deploy(old, new, database, watch_tables=[TABLE, GONE_TABLE])
-    story.say(report.summary())
-    return report
+    return verbs.deploy(database, old, new, story, [TABLE, GONE_TABLE])
 
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:

@@ -1,13 +1,19 @@
 """The claims of guides/add-a-column-and-fill-it.md, checked on real engines."""
 
+import functools
+import re
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 from lab import evidence
 from lab.claims import check
+from lab.deploy import DeployReport, migrate, run_sql, while_serving
 from lab.engines import sqlite_engine
-from lab.releases import example_module, releases
+from lab.releases import CommandRun, example_dir, example_module, releases
 from lab.story import Story
 
 demo = example_module("add-a-column-and-fill-it", "demonstration")
@@ -37,10 +43,14 @@ def additions(postgresql_engine):
     }
 
 
+def held_ms(report, mode: str) -> float:
+    """The longest the migration was seen holding ``mode`` on the table."""
+    return report.locks.longest([span for span in report.locks.held("migrate", demo.TABLE) if span.mode == mode])
+
+
 def exclusive_ms(report) -> float:
     """The longest the migration held ACCESS EXCLUSIVE (the lock that stops reads and writes)."""
-    held = report.locks.held("migrate", demo.TABLE)
-    return report.locks.longest([span for span in held if span.mode == "AccessExclusiveLock"])
+    return held_ms(report, "ACCESS EXCLUSIVE")
 
 
 @pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
@@ -53,36 +63,97 @@ def test_makemigrations_check_is_clean_at_every_release(release, new_database):
 def test_adding_a_nullable_or_constant_default_column_is_quick_at_any_size(additions, postgresql_engine, name):
     small, large = additions[(name, SMALL)], additions[(name, LARGE)]
     assert small.migration.ok and large.migration.ok, large.migration.stderr
-    check(exclusive_ms(large) <= 50 and large.old_during_migration() <= 100, guide=GUIDE,
-          claim=f"adding a {name} column locks the table for milliseconds, even at {LARGE:,} rows",
-          engine=postgresql_engine,
-          observed=f"{SMALL:,} rows: {exclusive_ms(small):.0f} ms; {LARGE:,} rows: {exclusive_ms(large):.0f} ms\n"
-                   f"{large.summary()}")
+    check(f"adding a {name} column locks the table for milliseconds, even at {LARGE:,} rows",
+          lambda r: exclusive_ms(r) <= 50 and r.old_during_migration() <= 100, large,
+          contrast=f"a column with a volatile default at {LARGE:,} rows",
+          against=lambda: additions[("volatile", LARGE)],
+          observed=lambda r: f"ACCESS EXCLUSIVE held {exclusive_ms(r):.0f} ms\n{r.summary()}",
+          guide=GUIDE, engine=postgresql_engine)
     assert not large.failures, large.summary()
 
 
+def test_the_brief_lock_waits_behind_an_open_transaction_and_everyone_queues(postgresql_engine, new_database):
+    def added(queued: bool):
+        database = new_database(postgresql_engine)
+        demo.customers_table(database, SMALL, QUIET)
+        if queued:
+            return demo.queued_behind_a_transaction(database, QUIET)
+        return demo.deploy(database, demo.RELEASE_1, demo.NULLABLE, QUIET)
+
+    def everyone_queued(r):
+        waited = r.locks.longest(r.locks.waits("migrate", demo.TABLE))
+        return waited >= 200 and all(r.during_migration(kind)["max"] >= 0.8 * waited for kind in ("read", "write"))
+
+    check("ADD COLUMN's brief lock waits behind an open transaction, and reads and writes queue behind it",
+          everyone_queued, added(queued=True), contrast="the same deploy with no transaction open",
+          against=lambda: added(queued=False), observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
+
+
+def test_djangos_now_is_one_value_for_every_row_and_no_rewrite(postgresql_engine, new_database):
+    database = new_database(postgresql_engine)
+    demo.customers_table(database, SMALL, QUIET)
+    compiled = demo.RELEASE_1.run(
+        "shell", "-c", "from django.apps import apps; from django.db.models.functions import Now; "
+        "print(apps.get_model('shop', 'Customer').objects.annotate(at=Now()).query)", database=database)
+    assert compiled.ok and "STATEMENT_TIMESTAMP()" in compiled.stdout, compiled.stdout + compiled.stderr
+
+    def added_with(default: str) -> dict:
+        with database.connect() as connection:
+            cursor = connection.cursor()
+            cursor.execute("SELECT pg_relation_filenode(%s)", (demo.TABLE,))
+            before = cursor.fetchone()[0]
+            column = f"seen_{default.split('(')[0].lower()}"
+            cursor.execute(f"ALTER TABLE {demo.TABLE} ADD COLUMN {column} timestamptz DEFAULT {default}")
+            cursor.execute(f"SELECT pg_relation_filenode(%s), COUNT(DISTINCT {column}) FROM {demo.TABLE}",
+                           (demo.TABLE,))
+            after, distinct = cursor.fetchone()
+        return {"rewritten": after != before, "distinct values": distinct}
+
+    check("Django's Now() (STATEMENT_TIMESTAMP() on PostgreSQL) as a default writes no row: one value for all",
+          lambda r: not r["rewritten"] and r["distinct values"] == 1, added_with("STATEMENT_TIMESTAMP()"),
+          contrast="a per-row clock, clock_timestamp()", against=lambda: added_with("clock_timestamp()"),
+          guide=GUIDE, engine=postgresql_engine)
+
+
 def test_a_volatile_default_rewrites_the_table_under_lock(additions, postgresql_engine):
-    small, large = additions[("volatile", SMALL)], additions[("volatile", LARGE)]
-    check(exclusive_ms(large) >= 100 and exclusive_ms(large) >= 5 * max(exclusive_ms(small), 1), guide=GUIDE,
-          claim="a volatile default rewrites every row, and the lock grows with the table",
-          engine=postgresql_engine,
-          observed=f"{SMALL:,} rows: {exclusive_ms(small):.0f} ms; {LARGE:,} rows: {exclusive_ms(large):.0f} ms")
-    check(large.old_during_migration() >= 0.5 * exclusive_ms(large), guide=GUIDE,
-          claim="requests wait for the whole rewrite", engine=postgresql_engine, observed=large.summary())
+    def grows(pair):
+        small, large = pair
+        return exclusive_ms(large) >= 100 and exclusive_ms(large) >= 5 * max(exclusive_ms(small), 1)
+
+    check("a volatile default rewrites every row, and the lock grows with the table", grows,
+          (additions[("volatile", SMALL)], additions[("volatile", LARGE)]),
+          contrast="a nullable column at the same two sizes",
+          against=lambda: (additions[("nullable", SMALL)], additions[("nullable", LARGE)]),
+          observed=lambda pair: f"{SMALL:,} rows: {exclusive_ms(pair[0]):.0f} ms; "
+                                f"{LARGE:,} rows: {exclusive_ms(pair[1]):.0f} ms",
+          guide=GUIDE, engine=postgresql_engine)
+
+    def everyone_waits(r):
+        held = exclusive_ms(r)
+        return held >= 100 and all(
+            r.during_migration(kind)["max"] >= 0.5 * held and r.completed_under_lock(kind, demo.TABLE) == 0
+            for kind in ("read", "write"))
+
+    check("reads and writes alike wait for the whole rewrite", everyone_waits, additions[("volatile", LARGE)],
+          contrast=f"a nullable column at {LARGE:,} rows", against=lambda: additions[("nullable", LARGE)],
+          observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
 
 
 def test_django_default_alone_breaks_the_old_codes_inserts_and_db_default_fixes_it(engine, new_database):
-    database = new_database(engine)
-    demo.customers_table(database, 1_000, QUIET)
-    broken = demo.deploy(database, demo.RELEASE_1, demo.DEFAULT_ONLY, QUIET)
-    check(bool(broken.old.errors) and "loyalty_points" in " ".join(broken.old.errors), guide=GUIDE,
-          claim="with default= alone the database has no default, so release 1's inserts fail",
-          engine=engine, observed=broken.summary())
-    database = new_database(engine)
-    demo.customers_table(database, 1_000, QUIET)
-    fixed = demo.deploy(database, demo.RELEASE_1, demo.DB_DEFAULT, QUIET)
-    check(not fixed.failures, guide=GUIDE, claim="with db_default, release 1's inserts get the default",
-          engine=engine, observed=fixed.summary())
+    def deployed(release):
+        database = new_database(engine)
+        demo.customers_table(database, 1_000, QUIET)
+        return demo.deploy(database, demo.RELEASE_1, release, QUIET)
+
+    broken, fixed = deployed(demo.DEFAULT_ONLY), deployed(demo.DB_DEFAULT)
+    check("with default= alone the database has no default, so release 1's inserts fail",
+          lambda r: "loyalty_points" in " ".join(r.old.errors), broken,
+          contrast="the same column with db_default", against=lambda: fixed,
+          observed=DeployReport.summary, guide=GUIDE, engine=engine)
+    check("with db_default, release 1's inserts get the default",
+          lambda r: r.old.operations > 0 and not r.failures, fixed,
+          contrast="the same column with default= alone", against=lambda: broken,
+          observed=DeployReport.summary, guide=GUIDE, engine=engine)
 
 
 def test_fill_command_resumes_after_being_killed_and_is_idempotent(engine, new_database):
@@ -90,23 +161,55 @@ def test_fill_command_resumes_after_being_killed_and_is_idempotent(engine, new_d
     demo.customers_table(database, FILL_ROWS, QUIET, release=demo.NULLABLE)
     command = demo.NULLABLE.start("fill_loyalty_points", "--batch-size", "1000", "--pause", "0.01",
                                   database=database, role="fill")
-    progress = [command.stdout.readline() for _ in range(3)]
+    progress = [command.stdout.readline() for _ in range(4)]  # its plan, then three batches
     command.send_signal(signal.SIGKILL)
     command.wait(timeout=30)
-    assert all(line.startswith(("filled", "200,000")) for line in progress), progress
-    left = _empty(database)
-    assert 0 < left < FILL_ROWS, f"the kill should land half-way; {left:,} rows left empty"
+    assert progress[0].startswith(f"Filling ids 1 to {FILL_ROWS:,}") and _batches("".join(progress[1:])), progress
+    resume_at = _first_empty_id(database)
+    assert 1 < resume_at < FILL_ROWS, f"the kill should land half-way; the first empty row is {resume_at}"
+    # Meanwhile the site gives the last customer, still empty, points of its own: the fill must keep them.
+    assert _points(database, FILL_ROWS) is None
+    assert run_sql(database, f"UPDATE {demo.TABLE} SET {demo.COLUMN} = -1 WHERE id = {FILL_ROWS}").ok
 
-    resumed = demo.NULLABLE.run("fill_loyalty_points", "--batch-size", "5000", database=database)
-    assert resumed.ok and f"{left:,} customers to fill" in resumed.stdout, resumed.stdout + resumed.stderr
+    usage = demo.NULLABLE.run("fill_loyalty_points", "--help", database=database).stdout
+    default = int(re.search(r"ids per batch\s+\(default\s+(\d+)\)", usage).group(1))
+    resumed = demo.NULLABLE.run("fill_loyalty_points", database=database)
+    assert resumed.ok and f"{default:,} ids per batch" in resumed.stdout, resumed.stdout + resumed.stderr
     assert _empty(database) == 0
     with database.connect() as connection:
         cursor = connection.cursor()
-        cursor.execute(f"SELECT spent_cents, loyalty_points FROM {demo.TABLE}")
+        cursor.execute(f"SELECT spent_cents, loyalty_points FROM {demo.TABLE} WHERE id <> {FILL_ROWS}")
         wrong = [row for row in cursor.fetchall() if row[1] != row[0] // 100]
     assert not wrong, f"{len(wrong)} rows do not hold a point per euro spent, e.g. {wrong[:3]}"
     again = demo.NULLABLE.run("fill_loyalty_points", database=database)
-    assert again.ok and "0 customers to fill" in again.stdout, again.stdout
+
+    @functools.cache
+    def rewound() -> CommandRun:
+        """The fill run again after the rows the killed run filled are emptied again."""
+        assert run_sql(database, f"UPDATE {demo.TABLE} SET {demo.COLUMN} = NULL WHERE id < {resume_at}").ok
+        return demo.NULLABLE.run("fill_loyalty_points", database=database)
+
+    def picks_up_where_it_stopped(run: CommandRun) -> bool:
+        # Its batches start at the first row left empty and cover the rest once, in batches of the default size.
+        expected = [(start, min(start + default - 1, FILL_ROWS)) for start in range(resume_at, FILL_ROWS + 1, default)]
+        return run.ok and _batches(run.stdout) == expected
+
+    check("stopped half-way, it resumes where it stopped", picks_up_where_it_stopped, resumed,
+          contrast="the rows the killed run filled emptied again", against=rewound,
+          observed=lambda run: run.stdout[:300] + run.stderr[-300:], guide=GUIDE, engine=engine)
+    check("running it twice does nothing the second time", lambda run: "Nothing to fill" in run.stdout, again,
+          contrast="a run with rows still empty", against=rewound,
+          observed=lambda run: run.stdout[:300] + run.stderr[-300:], guide=GUIDE, engine=engine)
+
+    def blindly_filled() -> int:
+        blind = f"UPDATE {demo.TABLE} SET {demo.COLUMN} = spent_cents / 100 WHERE id >= {resume_at}"
+        assert run_sql(database, blind).ok
+        return _points(database, FILL_ROWS)
+
+    check("a value the site wrote meanwhile is kept", lambda points: points == -1, _points(database, FILL_ROWS),
+          contrast="the same range updated without asking which rows are still empty", against=blindly_filled,
+          observed=lambda points: f"the last customer has {points} points (the site wrote -1)",
+          guide=GUIDE, engine=engine)
 
 
 def _empty(database) -> int:
@@ -135,13 +238,17 @@ def test_batched_fill_keeps_writers_flowing_unlike_one_update(fills, postgresql_
     command, update = fills["command"], fills["update"]
     assert command.migration.ok and update.migration.ok, command.migration.stderr + update.migration.stderr
     assert fills["command_left"] == 0 and fills["update_left"] == 0
-    command_wait, update_wait = command.old_during_migration("write"), update.old_during_migration("write")
-    check(update_wait >= 0.5 * update.migration.seconds * 1000, guide=GUIDE,
-          claim="during one big UPDATE, a write to a row it touched waits until the UPDATE commits",
-          engine=postgresql_engine, observed=update.summary())
-    check(command_wait <= update_wait / 3 and not command.failures, guide=GUIDE,
-          claim="the batched fill keeps writers' worst wait a fraction of the single UPDATE's",
-          engine=postgresql_engine, observed=f"batched {command_wait:.0f} ms, one UPDATE {update_wait:.0f} ms")
+
+    def writes_wait_for_all_of_it(r):
+        return r.during_migration("write")["max"] >= 0.5 * r.migration.seconds * 1000
+
+    check("during one big UPDATE, a write to a row it touched waits until the UPDATE commits",
+          writes_wait_for_all_of_it, update, contrast="the batched fill command", against=lambda: command,
+          observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
+    check("the batched fill keeps writers flowing: no write waits for more than a quarter of the fill",
+          lambda r: not r.failures and r.during_migration("write")["max"] < 0.25 * r.migration.seconds * 1000,
+          command, contrast="one UPDATE of every row", against=lambda: update,
+          observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
 
 
 @pytest.fixture(scope="module")
@@ -172,14 +279,16 @@ def test_not_null_in_steps_holds_the_exclusive_lock_only_briefly(tightenings, po
     steps, plain = tightenings["steps"], tightenings["plain"]
     assert steps.migration.ok and plain.migration.ok, steps.migration.stderr + plain.migration.stderr
     assert not tightenings["steps_nullable"] and not tightenings["plain_nullable"]
-    modes = steps.locks.modes("migrate", demo.TABLE)
-    check("ShareUpdateExclusiveLock" in modes, guide=GUIDE,
-          claim="VALIDATE CONSTRAINT scans under SHARE UPDATE EXCLUSIVE, which lets reads and writes through",
-          engine=postgresql_engine, observed=steps.locks.summary())
-    check(exclusive_ms(steps) <= exclusive_ms(plain) / 3, guide=GUIDE,
-          claim="with a validated CHECK, SET NOT NULL skips its scan: ACCESS EXCLUSIVE only briefly",
-          engine=postgresql_engine,
-          observed=f"steps {exclusive_ms(steps):.0f} ms, plain SET NOT NULL {exclusive_ms(plain):.0f} ms")
+    check("VALIDATE CONSTRAINT scans under SHARE UPDATE EXCLUSIVE, which lets reads and writes through",
+          lambda r: "SHARE UPDATE EXCLUSIVE" in r.locks.modes("migrate", demo.TABLE), steps,
+          contrast="AlterField as makemigrations wrote it", against=lambda: plain,
+          observed=lambda r: r.locks.summary(), guide=GUIDE, engine=postgresql_engine)
+    check("with a validated CHECK, SET NOT NULL skips its scan: ACCESS EXCLUSIVE for a fraction of the scan's time",
+          lambda r: exclusive_ms(r) <= held_ms(r, "SHARE UPDATE EXCLUSIVE") / 3, steps,
+          contrast="AlterField as makemigrations wrote it", against=lambda: plain,
+          observed=lambda r: f"ACCESS EXCLUSIVE {exclusive_ms(r):.0f} ms, the scan under SHARE UPDATE EXCLUSIVE "
+                             f"{held_ms(r, 'SHARE UPDATE EXCLUSIVE'):.0f} ms\n{r.locks.summary()}",
+          guide=GUIDE, engine=postgresql_engine)
     assert not steps.failures, steps.summary()
 
 
@@ -191,9 +300,17 @@ def test_every_step_deploys_without_a_failed_request(other_engine, new_database)
     add = demo.deploy(database, demo.RELEASE_1, demo.NULLABLE, QUIET)
     fill = demo.fill_with_command(database, QUIET)
     tighten = demo.deploy(database, demo.NULLABLE, demo.TIGHTEN, QUIET)
+
+    def default_only():
+        other = new_database(engine)
+        demo.customers_table(other, 1_000, QUIET)
+        return demo.deploy(other, demo.RELEASE_1, demo.DEFAULT_ONLY, QUIET)
+
     for step in (add, fill, tighten):
-        check(step.migration.ok and not step.failures, guide=GUIDE,
-              claim="adding, filling and tightening the column fail no request", engine=engine, observed=step.summary())
+        check("adding, filling and tightening the column fail no request",
+              lambda r: r.migration.ok and r.old.operations > 0 and not r.failures, step,
+              contrast="a NOT NULL column with Django's default= only", against=default_only,
+              observed=DeployReport.summary, guide=GUIDE, engine=engine)
     assert _empty(database) == 0
 
 
@@ -203,3 +320,217 @@ def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, 
         pytest.skip(reason)
     problem = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
     assert problem is None, problem
+
+
+def _batches(output: str) -> list[tuple[int, int]]:
+    """The id ranges the fill command reports, batch by batch."""
+    return [(int(first.replace(",", "")), int(last.replace(",", "")))
+            for first, last in re.findall(r"^ids ([\d,]+)-([\d,]+) of", output, re.MULTILINE)]
+
+
+def _first_empty_id(database) -> int | None:
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT MIN(id) FROM {demo.TABLE} WHERE {demo.COLUMN} IS NULL")
+        return cursor.fetchone()[0]
+
+
+def _points(database, customer: int) -> int | None:
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT {demo.COLUMN} FROM {demo.TABLE} WHERE id = {customer}")
+        return cursor.fetchone()[0]
+
+
+def _speed(run: CommandRun) -> float:
+    """The average speed the fill command reports when done, in rows per second."""
+    found = re.search(r"\(([\d,]+) rows/s\)\.", run.stdout)
+    return float(found.group(1).replace(",", "")) if found else float("nan")
+
+
+THROTTLED_ROWS, SPEED_LIMIT = 20_000, 10_000
+
+
+def test_fill_command_keeps_under_its_speed_limit(postgresql_engine, new_database):
+    database = new_database(postgresql_engine)
+    demo.customers_table(database, THROTTLED_ROWS, QUIET, release=demo.NULLABLE)
+
+    def fill(*flags: str) -> CommandRun:
+        return demo.NULLABLE.run("fill_loyalty_points", "--batch-size", "1000", *flags, database=database)
+
+    def unlimited() -> CommandRun:
+        assert run_sql(database, f"UPDATE {demo.TABLE} SET {demo.COLUMN} = NULL").ok
+        return fill()
+
+    # No rest follows the last batch: the average may exceed the limit by that batch.
+    check("--max-rows-per-second keeps the fill's average speed under the limit",
+          lambda run: run.ok and _speed(run) <= SPEED_LIMIT * THROTTLED_ROWS / (THROTTLED_ROWS - 1_000),
+          fill("--max-rows-per-second", str(SPEED_LIMIT)),
+          contrast="the same fill without the limit", against=unlimited,
+          observed=lambda run: run.stdout[-200:] + run.stderr[-300:], guide=GUIDE, engine=postgresql_engine)
+
+
+def test_fill_command_refuses_bad_input_without_a_traceback(new_database):
+    database = new_database(sqlite_engine())
+    for flags, error in ((("--batch-size", "0"), "--batch-size must be at least 1"),
+                         (("--pause", "-1"), "--pause cannot be negative"),
+                         (("--max-rows-per-second", "0"), "--max-rows-per-second must be at least 1")):
+        refused = demo.NULLABLE.run("fill_loyalty_points", *flags, database=database)
+        assert refused.returncode == 1 and f"CommandError: {error}" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr, refused.stderr
+
+
+# A table where one row is left empty, for VALIDATE CONSTRAINT to fail on.
+GAP_ROWS, GAP_ID = 2_000, 1_000
+HELPER = f"{demo.TABLE}_{demo.COLUMN}_not_null"  # the CHECK constraint release 3's migration adds, then drops
+
+
+def _table_with_an_empty_row(database) -> None:
+    """Release 2's table, filled by the command, but for row ``GAP_ID``, emptied again."""
+    demo.customers_table(database, GAP_ROWS, QUIET, release=demo.NULLABLE)
+    assert demo.NULLABLE.run("fill_loyalty_points", database=database).ok
+    assert run_sql(database, f"UPDATE {demo.TABLE} SET {demo.COLUMN} = NULL WHERE id = {GAP_ID}").ok
+
+
+def _helper_constraint(database) -> bool | None:
+    """Whether the helper CHECK constraint is validated; None when it is not there."""
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT convalidated FROM pg_constraint WHERE conname = %s", (HELPER,))
+        row = cursor.fetchone()
+        return None if row is None else row[0]
+
+
+def _each_in_turn(database, statements: list[str]) -> CommandRun:
+    """Run ``statements`` one by one, each committed on its own, as a non-atomic migration does; stop at a failure.
+    The run returned spans them all."""
+    runs = []
+    for statement in statements:
+        runs.append(run_sql(database, statement))
+        if not runs[-1].ok:
+            break
+    first, last = runs[0], runs[-1]
+    return CommandRun(tuple(statements), last.returncode, "", last.stderr, first.started, last.ended - first.started)
+
+
+def _blind_steps_run_twice(database) -> CommandRun:
+    """The migration's statements as sqlmigrate prints them, run blindly: they fail on the empty row, the row is
+    filled, and they run again. What a migration that does not look at what a failed run left would do."""
+    _table_with_an_empty_row(database)
+    printed = evidence.sqlmigrate(GUIDE, demo.TIGHTEN.name, "shop", "0003", database)
+    statements = [s for s in (line.strip() for line in printed.splitlines()) if s and not s.startswith("--")]
+    first = _each_in_turn(database, statements)
+    assert not first.ok and "is violated by some row" in first.stderr, first.stderr
+    assert demo.NULLABLE.run("fill_loyalty_points", database=database).ok
+    again = _each_in_turn(database, statements)
+    assert "already exists" in again.stderr, again.stderr
+    return again
+
+
+def test_not_null_migration_runs_again_after_a_failed_validation(postgresql_engine, new_database):
+    database = new_database(postgresql_engine)
+    _table_with_an_empty_row(database)
+    failed = migrate(demo.TIGHTEN, database)
+    assert not failed.ok and "is violated by some row" in failed.stderr, failed.stderr[-400:]
+    # What the failed run left: the column nullable, the constraint there but not validated.
+    assert _is_nullable(database) and _helper_constraint(database) is False
+    assert demo.NULLABLE.run("fill_loyalty_points", database=database).ok
+
+    again = migrate(demo.TIGHTEN, database)
+    check("after a failed validation, fill the empty rows and run the migration again", lambda run: run.ok, again,
+          contrast="the same statements run again without looking at what the failed run left",
+          against=lambda: _blind_steps_run_twice(new_database(postgresql_engine)),
+          observed=lambda run: run.stderr[-400:] or "succeeded", guide=GUIDE, engine=postgresql_engine)
+    assert not _is_nullable(database) and _helper_constraint(database) is None
+    back = migrate(demo.TIGHTEN, database, "shop", "0002")
+    assert back.ok and _is_nullable(database), back.stderr[-400:]
+
+
+def test_a_not_valid_check_skips_the_rows_there_but_checks_every_insert_and_update(postgresql_engine, new_database):
+    database = new_database(postgresql_engine)
+    demo.customers_table(database, 1_000, QUIET, release=demo.NULLABLE)  # every row empty
+    add = f"ALTER TABLE {demo.TABLE} ADD CONSTRAINT {HELPER} CHECK ({demo.COLUMN} IS NOT NULL) NOT VALID"
+
+    def writes(constrained: bool) -> dict:
+        if not constrained:
+            assert run_sql(database, f"ALTER TABLE {demo.TABLE} DROP CONSTRAINT IF EXISTS {HELPER}").ok
+        return {
+            "empty rows kept": _empty(database),
+            # An update of a row that was already there, not touching the column.
+            "update": run_sql(database, f"UPDATE {demo.TABLE} SET spent_cents = spent_cents + 1 WHERE id = 7"),
+            "insert": run_sql(database, f"INSERT INTO {demo.TABLE} (name, spent_cents) VALUES ('Bob', 0)"),
+        }
+
+    def checked(seen: dict) -> bool:
+        return seen["empty rows kept"] >= 1_000 and all(
+            not seen[write].ok and "violates check constraint" in seen[write].stderr for write in ("update", "insert"))
+
+    assert run_sql(database, add).ok
+    check("NOT VALID skips the rows already there, but every insert and update is checked", checked, writes(True),
+          contrast="the same writes without the constraint", against=lambda: writes(False),
+          observed=lambda seen: f"{seen['empty rows kept']} empty rows kept; "
+                                f"update: {seen['update'].stderr or 'ok'}; insert: {seen['insert'].stderr or 'ok'}",
+          guide=GUIDE, engine=postgresql_engine)
+
+
+# Release 3's operation, applied by hand with another field: what it does when its AlterField changes more.
+APPLY_OPERATION = """
+import importlib, django
+django.setup()
+from django.db import connection, models
+from django.db.migrations.loader import MigrationLoader
+migration = importlib.import_module("release_3.migrations.0003_alter_customer_loyalty_points")
+before = MigrationLoader(connection).project_state(("shop", "0002_customer_loyalty_points"))
+operation = migration.SetNotNullWithoutLongLock(model_name="customer", name="loyalty_points", field={field})
+after = before.clone()
+operation.state_forwards("shop", after)
+with connection.schema_editor(atomic=False) as editor:
+    operation.database_forwards("shop", editor, before, after)
+"""
+
+
+def _alter_with(database, field: str) -> CommandRun:
+    """Apply release 3's operation with ``field`` (Python source) to release 2's table, in a process of its own."""
+    started = time.time()
+    done = subprocess.run(
+        [sys.executable, "-c", APPLY_OPERATION.format(field=field)], cwd=example_dir(GUIDE),
+        env=demo.TIGHTEN.environment(database, "manage"), capture_output=True, text=True, timeout=120,
+    )
+    return CommandRun(("-c", field), done.returncode, done.stdout, done.stderr, started, time.time() - started)
+
+
+def test_not_null_operation_refuses_any_other_change(postgresql_engine, new_database):
+    database = new_database(postgresql_engine)
+    demo.customers_table(database, 1_000, QUIET, release=demo.NULLABLE)
+    assert demo.NULLABLE.run("fill_loyalty_points", database=database).ok
+
+    def refused(run: CommandRun) -> bool:
+        return not run.ok and "also changes: the type" in run.stderr and "db_default" in run.stderr
+
+    refusal = _alter_with(database, "models.BigIntegerField(db_default=0)")
+    assert _is_nullable(database), "a refused change must alter nothing"
+    check("the operation refuses an AlterField that changes anything but NOT NULL", refused, refusal,
+          contrast="the same operation changing NOT NULL only",
+          against=lambda: _alter_with(database, "models.IntegerField()"),
+          observed=lambda run: run.error_line() or "applied", guide=GUIDE, engine=postgresql_engine)
+
+
+def test_a_fill_in_the_migrations_transaction_makes_every_read_wait_for_it(postgresql_engine, new_database):
+    """What a RunPython after the AddField amounts to: the ADD COLUMN and the fill in one transaction."""
+    add = f"ALTER TABLE {demo.TABLE} ADD COLUMN {demo.COLUMN} integer NULL"
+    fill = demo.single_update(postgresql_engine.vendor)
+
+    def while_release_1_serves(step) -> DeployReport:
+        database = new_database(postgresql_engine)
+        demo.customers_table(database, FILL_ROWS, QUIET)
+        return while_serving(demo.RELEASE_1, database, lambda: step(database))
+
+    def reads_wait_for_the_fill(report: DeployReport) -> bool:
+        worst = report.during_migration("read")["max"]
+        return report.migration.ok and worst >= 100 and worst >= 0.5 * report.migration.seconds * 1000
+
+    check("a fill in the migration's transaction keeps the ADD COLUMN's lock until it commits: reads wait for it all",
+          reads_wait_for_the_fill, while_release_1_serves(lambda database: run_sql(database, add, fill)),
+          contrast="the ADD COLUMN committed on its own, then the same fill",
+          against=lambda: while_release_1_serves(lambda database: _each_in_turn(database, [add, fill])),
+          observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)

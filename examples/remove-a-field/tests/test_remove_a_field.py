@@ -6,6 +6,7 @@ import pytest
 
 from lab import evidence
 from lab.claims import check
+from lab.deploy import DeployReport
 from lab.engines import sqlite_engine
 from lab.releases import example_module, releases
 from lab.story import Story
@@ -29,12 +30,21 @@ def deploys(engine):
     runs = SimpleNamespace()
     runs.unsafe = demo.deploy(fresh(), demo.RELEASE_1, demo.UNSAFE, QUIET)
     runs.two_releases = fresh()
+    runs.nulls_before_release_2 = _null_codes(runs.two_releases)
     runs.release_2 = demo.deploy(runs.two_releases, demo.RELEASE_1, demo.RELEASE_2, QUIET)
+    runs.nulls_after_release_2 = _null_codes(runs.two_releases)
     runs.release_3 = demo.deploy(runs.two_releases, demo.RELEASE_2, demo.RELEASE_3, QUIET)
     runs.not_null = demo.deploy(fresh(), demo.RELEASE_1, demo.KEEPS_NOT_NULL, QUIET)
     yield runs
     for database in databases:
         database.drop()
+
+
+def _null_codes(database) -> int:
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT COUNT(*) FROM {demo.TABLE} WHERE {demo.COLUMN} IS NULL")
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
@@ -44,20 +54,24 @@ def test_makemigrations_check_is_clean_at_every_release(release, new_database):
 
 
 def test_dropping_the_column_in_one_release_breaks_the_old_code(deploys, engine):
-    report = deploys.unsafe
-    assert report.migration.ok, report.migration.stderr
-    errors = " ".join(report.old.errors)
-    check(report.old.errors and "legacy_code" in errors and "coupon" in errors.lower(), guide=GUIDE,
-          claim="release 1's queries fail once the column and the table are gone",
-          engine=engine, observed=report.summary())
+    assert deploys.unsafe.migration.ok, deploys.unsafe.migration.stderr
+
+    def broken(report):
+        errors = " ".join(report.old.errors)
+        return "legacy_code" in errors and "coupon" in errors.lower()
+
+    check("release 1's queries fail once the column and the table are gone", broken, deploys.unsafe,
+          contrast="release 2 of the two-release recipe", against=lambda: deploys.release_2,
+          observed=DeployReport.summary, guide=GUIDE, engine=engine)
 
 
 def test_two_releases_fail_no_request(deploys, engine):
     for step in (deploys.release_2, deploys.release_3):
         assert step.migration.ok, step.migration.stderr
-        check(not step.failures, guide=GUIDE,
-              claim=f"deploying {step.new.release} while {step.old.release} serves fails no request",
-              engine=engine, observed=step.summary())
+        check(f"deploying {step.new.release} while {step.old.release} serves fails no request",
+              lambda r: r.old.operations > 0 and not r.failures, step,
+              contrast="the generated migration, in one release", against=lambda: deploys.unsafe,
+              observed=DeployReport.summary, guide=GUIDE, engine=engine)
 
 
 def test_release_3_leaves_neither_column_nor_table(deploys, engine):
@@ -68,17 +82,24 @@ def test_release_3_leaves_neither_column_nor_table(deploys, engine):
 
 
 def test_release_2_keeps_the_column_for_release_1(deploys, engine):
-    check(not deploys.release_2.old.errors and deploys.release_2.old.of("write"), guide=GUIDE,
-          claim="release 1 keeps writing the column while release 2 is deployed",
-          engine=engine, observed=deploys.release_2.summary())
+    check("release 1 keeps writing the column while release 2 is deployed",
+          lambda r: not r.old.errors and any(s.started >= r.migration.started for s in r.old.of("write")),
+          deploys.release_2, contrast="the generated migration, in one release", against=lambda: deploys.unsafe,
+          observed=DeployReport.summary, guide=GUIDE, engine=engine)
+
+
+def test_release_1_meets_null_codes_from_release_2s_rows(deploys, engine):
+    check("once release 2 serves, rows it inserts hold legacy_code = NULL, and release 1 reads them",
+          lambda nulls: nulls > 0 and not deploys.release_2.old.errors, deploys.nulls_after_release_2,
+          contrast="the same table before release 2 served", against=lambda: deploys.nulls_before_release_2,
+          guide=GUIDE, engine=engine)
 
 
 def test_a_column_left_not_null_breaks_the_new_codes_inserts(deploys, engine):
-    report = deploys.not_null
-    errors = " ".join(report.new.errors)
-    check(bool(report.new.errors) and "legacy_code" in errors and not report.old.errors, guide=GUIDE,
-          claim="if the column stays NOT NULL without a default, the new release's inserts fail",
-          engine=engine, observed=report.summary())
+    check("if the column stays NOT NULL without a default, the new release's inserts fail",
+          lambda r: "legacy_code" in " ".join(r.new.errors) and not r.old.errors, deploys.not_null,
+          contrast="release 2, which makes the column nullable", against=lambda: deploys.release_2,
+          observed=DeployReport.summary, guide=GUIDE, engine=engine)
 
 
 @pytest.mark.parametrize(("release", "app_label", "migration"), demo.SQL)

@@ -2,27 +2,75 @@
 # Edited by hand: on PostgreSQL the index is built CONCURRENTLY, so writes to
 # the table go on while it builds (guides/add-index-concurrently.md).
 
-from django.contrib.postgres.operations import AddIndexConcurrently
-from django.db import migrations, models
+from django.db import NotSupportedError, ProgrammingError, migrations, models
 
 
-class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
-    """CREATE INDEX CONCURRENTLY on PostgreSQL; Django's AddIndex on other engines."""
+class AddIndexConcurrentlyOnPostgreSQL(migrations.AddIndex):
+    """CREATE INDEX CONCURRENTLY on PostgreSQL; Django's AddIndex on other engines.
+
+    Built on AddIndex, not on django.contrib.postgres's AddIndexConcurrently,
+    which imports psycopg: this module loads on any engine, driver or not.
+    """
 
     def describe(self):
         return f"Create index {self.index.name} on {self.model_name}, concurrently on PostgreSQL"
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        refuse_a_transaction(self, schema_editor)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        # sqlmigrate shows the SQL whatever the database holds.
+        if not schema_editor.collect_sql and built_already(schema_editor, model, self.index.name):
+            return
+        schema_editor.add_index(model, self.index, concurrently=True)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        refuse_a_transaction(self, schema_editor)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, concurrently=True)
+
+
+def refuse_a_transaction(operation, schema_editor):
+    """What Django's AddIndexConcurrently does: PostgreSQL cannot build concurrently in a transaction."""
+    if schema_editor.connection.in_atomic_block:
+        raise NotSupportedError(
+            f"The {type(operation).__name__} operation cannot be executed inside a transaction "
+            "(set atomic = False on the migration)."
+        )
+
+
+def built_already(schema_editor, model, name):
+    """Whether the index is on the model's table already, VALID; refuse to go on if it is there INVALID.
+
+    A deploy killed during the build leaves the server building on: the index
+    can end up VALID with this migration unrecorded. Migrating again then only
+    records the migration (an index of this name on this table is taken to be
+    this one). An INVALID one is a failed build, or one still running: not
+    this operation's to build over or to drop.
+    """
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indisvalid, indrelid = to_regclass(%s) FROM pg_index WHERE indexrelid = to_regclass(%s)",
+            [schema_editor.quote_name(model._meta.db_table), schema_editor.quote_name(name)],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return False
+    valid, on_this_table = found
+    if not on_this_table:
+        return False  # another table's index: CREATE INDEX fails with PostgreSQL's own "already exists"
+    if not valid:
+        raise ProgrammingError(
+            f'index "{name}" already exists but is INVALID: a concurrent build failed or is still running. '
+            "Run: python manage.py repair_invalid_indexes, then migrate again."
+        )
+    return True
 
 
 class Migration(migrations.Migration):
