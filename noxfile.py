@@ -6,6 +6,7 @@
     nox -s autobuild        live preview of the standalone site on http://127.0.0.1:8001/
     nox -s demo -- SLUG     a guide's demonstration on a throwaway PostgreSQL, with progress
     nox -s evidence         re-run the demonstrations on every engine; write the guides' evidence
+    nox -s sql              record the SQL of the other Django versions (run by nox -s evidence)
     nox -s bench            speed figures of the embed, the build and the index builds (prints only)
 """
 
@@ -130,6 +131,38 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def evidence(session: nox.Session) -> None:
-    """Run the demonstrations on every engine available and write their evidence: nox -s evidence [-- SLUG]."""
+    """Run the demonstrations on every engine available and write their evidence: nox -s evidence [-- SLUG].
+
+    The figures are measured on Django 5.2 LTS; then the ``sql`` session of every other Django leg records
+    what that Django's sqlmigrate prints, so that each test leg checks its own SQL."""
     session.install(*groups("lab", "plots", "django52"))
     session.run("python", "-m", "lab.evidence", *session.posargs)
+    for django, _group, python in DJANGO_LEGS[1:]:
+        if python:
+            session.notify(f"sql(django{django})", session.posargs)
+        else:
+            session.warn(f"No interpreter for the Django {django} leg: its SQL was not recorded.")
+
+
+@nox.session
+@nox.parametrize(
+    "python,django,group",
+    [nox.param(python or False, django, group, id=f"django{django}") for django, group, python in DJANGO_LEGS[1:]],
+)
+def sql(session: nox.Session, django: str, group: str) -> None:
+    """Record what sqlmigrate prints on one more Django: nox -s sql [-- SLUG] (run by nox -s evidence)."""
+    if not session.python:
+        session.skip(f"No interpreter for the Django {django} leg.")
+    session.install(*groups("lab", group))
+    session.run("python", "-m", "lab.evidence", "--sql-only", *slugs(session.posargs))
+
+
+def slugs(posargs: list[str]) -> list[str]:
+    """The example slugs among ``nox -s evidence`` arguments (``--rows N`` and other options dropped)."""
+    found, skip = [], False
+    for arg in posargs:
+        if skip or arg.startswith("-"):
+            skip = arg == "--rows"
+            continue
+        found.append(arg)
+    return found

@@ -49,7 +49,8 @@ def check(
 ) -> None:
     """Assert ``holds(subject)``; with contrasts on, also assert ``not holds(against())``.
 
-    ``claim`` is the guide's sentence, ``contrast`` names the release or
+    ``guide`` is a guide's slug, or a page's path without ``.md`` (``docs/reference/locks``);
+    ``claim`` is the page's sentence, ``contrast`` names the release or
     condition ``against`` produces, and ``observed`` renders a subject for the
     failure message. Raises :class:`ClaimFailed` or :class:`ContrastHeld`.
     """
@@ -72,7 +73,7 @@ def check(
 
 def _message(guide: str, claim: str, engine: Engine, heading: str, text: str) -> str:
     return (
-        f"\nguides/{guide}.md claims: {claim}\n"
+        f"\n{guide if '/' in guide else 'guides/' + guide}.md claims: {claim}\n"
         f"engine: {engine.label} ({engine.origin})\n"
         f"{heading}:\n  " + str(text).replace("\n", "\n  ")
     )

@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def summary(figures: dict) -> str:
     """One line of the figures that tell a step's story."""
+    if "migration_ms" not in figures:  # a traced operation (the lock reference), not a deploy
+        modes = ", ".join(figures["lock_modes"]) or figures.get("observed", "no lock seen")
+        return (f"locks: {modes}; reads wait: {figures['reads_wait']}, writes wait: {figures['writes_wait']}; "
+                f"{figures['small_ms']:,} ms at {figures['small_rows']:,} rows, "
+                f"{figures['large_ms']:,} ms at {figures['large_rows']:,}")
     modes = ", ".join(figures["lock_modes"]) if figures["lock_modes"] else "none seen"
     parts = [
         f"took {figures['migration_ms']:,} ms",

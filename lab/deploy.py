@@ -122,7 +122,9 @@ class DeployReport:
             "migration_ms": round(self.migration.seconds * 1000),
             "traffic": self.traffic.describe(),
             "lock_modes": sorted({span.mode for span in held}) if locks and locks.modes_observable else None,
-            "lock_held_ms": round(locks.longest(held)) if locks else None,
+            "lock_held_ms": round(locks.longest(held)) if locks and locks.modes_observable else None,
+            # MariaDB shows the schema change's thread states, not its locks: how long it was seen running.
+            "schema_change_ms": round(locks.longest(held)) if locks and not locks.modes_observable else None,
             "reads": reads,
             "writes": writes,
             "reads_under_lock": self.completed_under_lock("read", table) if locks else None,

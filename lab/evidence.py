@@ -30,6 +30,8 @@ RECORD = "evidence.json"
 NOT_FINGERPRINTED = {EVIDENCE, "tests", "__pycache__"}
 # The lab's instrument: a change to how traffic is sent or locks are read changes every figure.
 INSTRUMENT = ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py")
+# Instruments only some demonstrations use: part of the fingerprint of those that import them.
+OPTIONAL_INSTRUMENT = {"trace.py": "lab.trace"}
 LAB = Path(__file__).resolve().parent
 DEMO_ROWS = 1_000_000
 
@@ -47,7 +49,10 @@ def fingerprint(slug: str) -> str:
         if not path.is_file() or NOT_FINGERPRINTED & set(relative.parts) or path.suffix in {".pyc", ".sqlite3"}:
             continue
         digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for name in INSTRUMENT:
+    demonstration = root / "demonstration.py"
+    source = demonstration.read_text() if demonstration.is_file() else ""
+    used = [name for name, module in OPTIONAL_INSTRUMENT.items() if module in source]
+    for name in (*INSTRUMENT, *used):
         if (LAB / name).is_file():
             digest.update(f"lab/{name}".encode() + b"\0" + (LAB / name).read_bytes() + b"\0")
     return digest.hexdigest()
@@ -79,28 +84,68 @@ def staleness(slug: str) -> str | None:
     return None
 
 
-def sql_from_other_django(slug: str) -> str | None:
-    """Why SQL recorded for ``slug`` cannot be compared here (another Django writes other SQL), or None."""
+def django_series(version: str | None = None) -> str:
+    """The Django release series, ``5.2``, of ``version`` (default: the running Django)."""
     import django
 
-    recorded = (load(slug) or {}).get("django", "unknown")
-    if recorded.split(".")[:2] != django.get_version().split(".")[:2]:
-        return f"the SQL of {slug} was recorded with Django {recorded}; this run has Django {django.get_version()}"
-    return None
+    return ".".join((version or django.get_version()).split(".")[:2])
+
+
+def sql_dir(slug: str, series: str | None = None) -> Path:
+    """Where the SQL of a Django series is kept: the guide's own (the series the evidence was recorded with)
+    in ``evidence/sql/``, any other series in ``evidence/sql/django-X.Y/``."""
+    series = series or django_series()
+    recorded = django_series((load(slug) or {}).get("django", series))
+    base = evidence_dir(slug) / "sql"
+    return base if series == recorded else base / f"django-{series}"
+
 
 
 def sql_mismatch(slug: str, release: str, app_label: str, migration: str, database: engines.Database) -> str | None:
-    """How the SQL a guide shows differs from what ``sqlmigrate`` prints now on the database's engine, or None."""
-    shown = sql_path(slug, release, migration, database.engine.vendor).read_text()
+    """How what ``sqlmigrate`` prints now, on this Django and the database's engine, differs from the SQL
+    recorded for this Django series, or None."""
+    path = sql_path(slug, release, migration, database.engine.vendor)
+    if not path.is_file():
+        return f"no recorded SQL at {path.relative_to(EXAMPLES.parent)}: run nox -s evidence -- {slug}"
     printed = sqlmigrate(slug, release, app_label, migration, database)
-    if printed == shown:
+    if printed == path.read_text():
         return None
-    return (f"{release} {migration} on {database.engine.label} prints other SQL than the guide shows:\n{printed}\n"
-            f"run nox -s evidence -- {slug}")
+    return (f"{release} {migration} on {database.engine.label}, Django {django_series()}, prints other SQL than "
+            f"{path.relative_to(EXAMPLES.parent)}:\n{printed}\nrun nox -s evidence -- {slug}")
 
 
-def sql_path(slug: str, release: str, migration: str, vendor: str) -> Path:
-    return evidence_dir(slug) / "sql" / f"{release}-{migration}-{vendor}.sql"
+def sql_path(slug: str, release: str, migration: str, vendor: str, series: str | None = None) -> Path:
+    """The recorded SQL of one migration on one vendor, for a Django series (default: the running one)."""
+    return sql_dir(slug, series) / f"{release}-{migration}-{vendor}.sql"
+
+
+def sql_differences(slug: str) -> dict[str, list[tuple[str, str, str]]]:
+    """For each other Django series recorded, the SQL files that differ from the guide's:
+    ``{series: [(file name, guide's SQL, that series' SQL)]}``."""
+    base = evidence_dir(slug) / "sql"
+    found = {}
+    for other in sorted(base.glob("django-*")):
+        found[other.name.removeprefix("django-")] = [
+            (path.name, (base / path.name).read_text(), path.read_text())
+            for path in sorted(other.glob("*.sql"))
+            if (base / path.name).is_file() and (base / path.name).read_text() != path.read_text()
+        ]
+    return found
+
+
+def record_sql(slug: str, found: dict, story: Story) -> None:
+    """Write what ``sqlmigrate`` prints, on this Django, for every migration the guide shows, on every engine."""
+    demo = example_module(slug, "demonstration")
+    for engine in (e for e in found.values() if isinstance(e, engines.Engine)):
+        database = engine.create_database()
+        try:
+            for release, app_label, migration in demo.SQL:
+                path = sql_path(slug, release, migration, engine.vendor)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(sqlmigrate(slug, release, app_label, migration, database))
+        finally:
+            database.drop()
+    story.say(f"SQL of Django {django_series()} written to {sql_dir(slug).relative_to(EXAMPLES.parent)}")
 
 
 def sqlmigrate(slug: str, release: str, app_label: str, migration: str, database: engines.Database) -> str:
@@ -138,11 +183,12 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
                 # Each step states the rows it ran on: some run on a fraction of the table.
                 **{name: {**result["figures"], "rows": result.get("rows", rows)} for name, result in results.items()},
             })
-            timeline(
-                [(f"{demo.OPERATIONS[name]} ({name})", result["report"]) for name, result in results.items()],
-                title=f"Requests during the deploy, {engine.label}, {rows:,} rows",
-                path=out / f"timeline-{engine.id}.svg",
-            )
+            # A step without a deploy (a trace, say) has no report to draw; an example of such steps, no timeline.
+            panels = [(f"{demo.OPERATIONS[name]} ({name})", result["report"]) for name, result in results.items()
+                      if result.get("report") is not None]
+            if panels:
+                timeline(panels, title=f"Requests during the deploy, {engine.label}, {rows:,} rows",
+                         path=out / f"timeline-{engine.id}.svg")
             for release, app_label, migration in demo.SQL:
                 sql_path(slug, release, migration, engine.vendor).write_text(
                     sqlmigrate(slug, release, app_label, migration, new_database(engine)))
@@ -171,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nox -s evidence --", description="Record the evidence guides show.")
     parser.add_argument("slugs", nargs="*", help="examples to run (default: all with a demonstration)")
     parser.add_argument("--rows", type=int, default=DEMO_ROWS, help="rows in the demonstration table")
+    parser.add_argument("--sql-only", action="store_true",
+                        help="only record what sqlmigrate prints on this Django (for the other Django versions)")
     options = parser.parse_args(argv)
     slugs = options.slugs or examples_with_demonstrations()
     unknown = [slug for slug in slugs if slug not in examples_with_demonstrations()]
@@ -181,7 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     for role, engine in found.items():
         story.say(f"{role}: {engine.label if isinstance(engine, engines.Engine) else f'skipped ({engine})'}")
     for slug in slugs:
-        record_example(slug, found, options.rows, story)
+        if options.sql_only:
+            if load(slug) is None:
+                parser.error(f"{slug} has no evidence yet: run nox -s evidence -- {slug} first")
+            record_sql(slug, found, story)
+        else:
+            record_example(slug, found, options.rows, story)
     return 0
 
 

@@ -27,7 +27,8 @@ taken off the statement's time. Each row's ``method`` says how its locks were se
 
 The trace is a measurement. An atomic migration's transaction is rolled back; where the migration itself commits
 (non-atomic migrations, concurrent builds, MariaDB's DDL), the trace commits as ``migrate`` would, without
-recording the migration: trace on a throwaway database.
+recording the migration: trace on a throwaway database. :func:`trace_chain` instead traces a chain of migrations
+and leaves each applied, committed and recorded, as ``migrate`` would.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .engines import Database
+from .locks import SQL_LOCK_NAMES, sql_lock_name
 from .releases import Release, example_dir
 
 EXACT = "exact, after the statement"
@@ -66,16 +68,7 @@ NOT_IN_TRANSACTION = re.compile(
 )
 
 # PostgreSQL's lock modes, weakest first: pg_locks' name, then SQL's.
-PG_MODES = {
-    "AccessShareLock": "ACCESS SHARE",
-    "RowShareLock": "ROW SHARE",
-    "RowExclusiveLock": "ROW EXCLUSIVE",
-    "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE",
-    "ShareLock": "SHARE",
-    "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE",
-    "ExclusiveLock": "EXCLUSIVE",
-    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
-}
+PG_MODES = SQL_LOCK_NAMES
 _AS, _RS, _RX, _SUX, _S, _SRX, _X, _AX = PG_MODES.values()
 # PostgreSQL's documentation, "Table-Level Lock Modes" (table "Conflicting Lock Modes"): what each mode conflicts with.
 CONFLICTS = {
@@ -129,11 +122,6 @@ LEFT JOIN information_schema.METADATA_LOCK_INFO m
   ON m.THREAD_ID = p.ID AND m.LOCK_TYPE = 'Table metadata lock' AND m.TABLE_SCHEMA = DATABASE()
 WHERE p.ID = %s
 """
-
-
-def sql_lock_name(pg_mode: str) -> str:
-    """SQL's name of a ``pg_locks`` mode: ``ShareLock`` -> ``SHARE``; other names unchanged."""
-    return PG_MODES.get(pg_mode, pg_mode)
 
 
 @dataclass(frozen=True)
@@ -219,12 +207,43 @@ def trace_migration(release: Release, app_label: str, migration_name: str, datab
                             migration=collected["migration"])
 
 
+def trace_chain(release: Release, app_label: str, database: Database, until: str | None = None) -> list[MigrationTrace]:
+    """Trace each migration of ``app_label`` not yet applied, in order, up to ``until`` (a name or its prefix; the
+    last one if None), leaving each applied as ``migrate`` would: its statements committed, the migration recorded.
+
+    One process of the release serves the whole chain. It collects a migration's statements only once the ones
+    before it are applied, since Django reads the schema to write some statements (the name of a foreign key to
+    drop...).
+    """
+    command = [sys.executable, "-m", "lab.trace", "chain", app_label, *([until] if until else [])]
+    process = subprocess.Popen(command, cwd=example_dir(release.slug), env=release.environment(database, "trace"),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    traces = []
+    try:
+        for line in process.stdout:
+            collected = json.loads(line)
+            traces.append(trace_statements(database, collected["statements"], atomic=collected["atomic"],
+                                           migration=collected["migration"], commit=True))
+            process.stdin.write("applied\n")  # the process records it, then collects the next one
+            process.stdin.flush()
+    finally:
+        process.stdin.close()  # on a failed statement, the process reads the end of its input and stops
+        errors = process.stderr.read()
+        process.wait(timeout=60)
+    if process.returncode != 0:
+        raise RuntimeError(f"lab.trace chain failed in {release.name}:\n{errors}")
+    return traces
+
+
 def trace_statements(database: Database, statements: list[str], *, atomic: bool = True,
-                     migration: str = "") -> MigrationTrace:
-    """Trace statements as a migration runs them: all in one transaction if ``atomic``, else each alone."""
+                     migration: str = "", commit: bool = False) -> MigrationTrace:
+    """Trace statements as a migration runs them: all in one transaction if ``atomic``, else each alone.
+    That one transaction is rolled back, unless ``commit``."""
     sql = [statement for statement in statements if statement != PYTHON_OPERATION]
-    trace = _trace_mariadb if database.engine.vendor == "mysql" else _trace_in_transactions
-    traced = iter(trace(database, sql, atomic))
+    if database.engine.vendor == "mysql":
+        traced = iter(_trace_mariadb(database, sql, atomic))
+    else:
+        traced = iter(_trace_in_transactions(database, sql, atomic, commit))
     rows = [TracedStatement(s, 0.0, [], [], NOT_SQL) if s == PYTHON_OPERATION else next(traced) for s in statements]
     return MigrationTrace(database.engine.label, rows, migration)
 
@@ -247,10 +266,16 @@ def _identifiers(sql: str) -> list[str]:
 
 # PostgreSQL and SQLite: transactions, as the migration has them.
 
-def _trace_in_transactions(database: Database, statements: list[str], atomic: bool) -> list[TracedStatement]:
+def _trace_in_transactions(database: Database, statements: list[str], atomic: bool,
+                           commit: bool = False) -> list[TracedStatement]:
     postgresql = database.engine.vendor == "postgresql"
     rows, names, before, in_transaction = [], {}, set(), False
     with database.connect() as connection:
+        if database.engine.vendor == "sqlite":
+            # Django's SQL for SQLite calls functions Django defines on its connections: Random() is RAND().
+            from django.db.backends.sqlite3._functions import register
+
+            register(connection)
         cursor = connection.cursor()
         for sql in statements:
             if postgresql and NOT_IN_TRANSACTION.search(sql):
@@ -278,7 +303,8 @@ def _trace_in_transactions(database: Database, statements: list[str], atomic: bo
                 cursor.execute("COMMIT")
                 in_transaction = False
         if in_transaction:
-            cursor.execute("ROLLBACK")  # a measurement: the atomic migration leaves the database as it was
+            # A measurement leaves the database as it was, unless the migration is to stay applied.
+            cursor.execute("COMMIT" if commit else "ROLLBACK")
     return rows
 
 
@@ -452,7 +478,7 @@ def _how(reader, tables: list[str], waiting_with: list[TracedLock] | None, impat
 
 # Inside a process of the release.
 
-def _main(verb: str, app_label: str, migration_name: str) -> None:
+def _main(verb: str, app_label: str, migration_name: str | None = None) -> None:
     import django
 
     django.setup()
@@ -460,6 +486,9 @@ def _main(verb: str, app_label: str, migration_name: str) -> None:
     from django.db import connection
     from django.db.migrations.loader import MigrationLoader
 
+    if verb == "chain":
+        _chain(connection, app_label, migration_name)
+        return
     loader = MigrationLoader(connection, replace_migrations=False)
     migration = loader.get_migration_by_prefix(app_label, migration_name)
     if verb == "before":
@@ -469,14 +498,36 @@ def _main(verb: str, app_label: str, migration_name: str) -> None:
             raise SystemExit(f"{migration.name} merges {parents}: migrate to the state before it yourself.")
         call_command("migrate", app_label, parents[0] if parents else "zero", verbosity=0)
         return
+    json.dump(_collected(loader, connection, migration), sys.stdout)
+
+
+def _collected(loader, connection, migration) -> dict:
+    """A migration's statements, as sqlmigrate collects them, and whether Django runs them in one transaction."""
     collected = loader.collect_sql([(migration, False)])
-    json.dump({
-        "migration": f"{app_label}.{migration.name}",
+    return {
+        "migration": f"{migration.app_label}.{migration.name}",
         # Django runs a migration in one transaction only where DDL can be rolled back.
         "atomic": migration.atomic and connection.features.can_rollback_ddl,
         # sqlmigrate's comments go, except the one standing for Python code.
         "statements": [sql for sql in collected if not sql.startswith("--") or sql == PYTHON_OPERATION],
-    }, sys.stdout)
+    }
+
+
+def _chain(connection, app_label: str, until: str | None) -> None:
+    """For each migration still to apply: print its statements (a JSON line), wait until the tracer has run them,
+    then record it as applied. Stops at the end of the input."""
+    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.recorder import MigrationRecorder
+
+    executor = MigrationExecutor(connection)
+    loader = executor.loader
+    last = loader.get_migration_by_prefix(app_label, until).name if until else None
+    target = (app_label, last) if last else next(n for n in loader.graph.leaf_nodes() if n[0] == app_label)
+    for migration, _backwards in executor.migration_plan([target]):  # forwards only: a target ahead
+        print(json.dumps(_collected(loader, connection, migration)), flush=True)
+        if sys.stdin.readline().strip() != "applied":
+            return
+        MigrationRecorder(connection).record_applied(migration.app_label, migration.name)
 
 
 if __name__ == "__main__":

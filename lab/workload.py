@@ -166,12 +166,20 @@ class RunningWorkload:
         return WorkloadReport(self.release.name, [Sample(*row) for row in json.loads(out)])
 
 
-def _client(number: int, kind: str, operations: list, traffic: Traffic, first: float,
-            stop: threading.Event, samples: list) -> None:
-    """One client: its requests are due every ``period`` from ``first``, whether or not it kept up."""
+def _client(number: int, kind: str, operations: list, traffic: Traffic, warmed: threading.Barrier,
+            start: list[float], stop: threading.Event, samples: list) -> None:
+    """One client: warms up, then sends requests due every ``period`` from its start, whether or not it kept up."""
     from django.db import connection
 
-    due = first
+    # Connecting and a first request cost tens of ms: do them before any request is timed.
+    try:
+        connection.ensure_connection()
+        operations[0]()
+    except Exception:  # a release whose requests fail still warms its connection
+        if not connection.is_usable():
+            connection.close()
+    warmed.wait()
+    due = start[0] + traffic.period * number / max(warmed.parties - 1, 1)
     turn = 0
     try:
         while not stop.is_set():
@@ -208,15 +216,16 @@ def _run(traffic: Traffic) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     samples: list = []
-    start = time.time() + 0.05
+    start: list[float] = []
+    # Every client and this thread meet once all are warm; clients then start staggered across one period.
+    warmed = threading.Barrier(len(clients) + 1, action=lambda: start.append(time.time()))
     threads = [
-        # Clients start staggered across one period, so arrivals are spread evenly.
-        threading.Thread(target=_client, args=(number, kind, by_kind[kind], traffic,
-                                               start + traffic.period * number / len(clients), stop, samples))
+        threading.Thread(target=_client, args=(number, kind, by_kind[kind], traffic, warmed, start, stop, samples))
         for number, (kind, _) in enumerate(clients)
     ]
     for thread in threads:
         thread.start()
+    warmed.wait()
     print(READY, flush=True)
     stop.wait()
     for thread in threads:

@@ -55,6 +55,10 @@ def test_a_hand_edited_figure_makes_the_evidence_untrusted(tmp_path, monkeypatch
 
 def test_every_step_states_the_rows_it_ran_on():
     for slug in SLUGS:
-        for run in evidence.load(slug)["runs"]:
-            for label in evidence.load(slug)["operations"]:
+        record = evidence.load(slug)
+        for label in record["operations"]:
+            # A step may run on one engine only (a statement of that engine's); it must run somewhere.
+            ran = [run for run in record["runs"] if label in run]
+            assert ran, (slug, label, "recorded by no engine")
+            for run in ran:
                 assert run[label]["rows"] > 0, (slug, run["engine"], label)
