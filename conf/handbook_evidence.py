@@ -9,14 +9,16 @@ evidence``) and offers, in a guide ``guides/<slug>.md``:
 * the directive ``{evidence-stamp}``: where and when the figures were measured;
 * the directive ``{evidence-table}``: the figures of every engine side by side;
 
-and anywhere, the directive ``{lock-reference}``: every operation the guides
-cover, with the locks observed on each engine and version.
+and anywhere, the directive ``{lock-reference}``: the locks each migration
+operation takes on each engine, from the exact traces of ``examples/lock-reference``.
 A missing figure is a build warning, so ``-W`` fails the build.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import sys
 from pathlib import Path
 
 from docutils import nodes
@@ -33,6 +35,7 @@ FIGURE_NAMES = {
     "migration_ms": "Migration took (ms)",
     "lock_modes": "Lock held by the migration",
     "lock_held_ms": "Lock held for (ms)",
+    "schema_change_ms": "Schema change seen running (ms)",
     "writer_worst_wait_ms": "Writer's worst wait (ms)",
     "reader_worst_wait_ms": "Reader's worst wait (ms)",
     "request_worst_wait_ms": "Worst wait of any request (ms)",
@@ -80,20 +83,13 @@ def examples_dir(srcdir: Path) -> Path:
     return Path(srcdir) / "examples"
 
 
-def load_evidence(srcdir: Path) -> dict[str, dict]:
-    """Every example's evidence record, by slug."""
-    records = {}
-    for path in sorted(examples_dir(srcdir).glob("*/evidence/evidence.json")):
-        records[path.parent.parent.name] = json.loads(path.read_text(encoding="utf-8"))
-    return records
-
-
 def show(value) -> str:
     """A figure as a guide prints it."""
     if value is None:
         return "not observable"
     if isinstance(value, list):
-        return ", ".join(value) or "none"
+        # An empty list of lock modes: the 2 ms sampler saw none, which does not mean none was taken.
+        return ", ".join(value) or "not seen (sampled)"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -147,7 +143,29 @@ class EvidenceStampDirective(EvidenceDirective):
         text = (f"Measured by `nox -s evidence` on {record['generated']}: {engines}; "
                 f"{', '.join(f'{r:,}' for r in rows)} rows; SQL as Django {record.get('django', '(unknown)')} "
                 f"writes it; example fingerprint `{record['fingerprint'][:12]}`.")
-        return self.parse_markdown(text)
+        return self.parse_markdown(text + "\n\n" + self.other_djangos())
+
+    def other_djangos(self) -> str:
+        """What each other Django series recorded writes differently from the SQL the guide shows."""
+        slug = self.env.docname.removeprefix("guides/")
+        base = examples_dir(self.env.srcdir) / slug / "evidence" / "sql"
+        parts = []
+        for other in sorted(base.glob("django-*")):
+            series = other.name.removeprefix("django-")
+            changed = []
+            for path in sorted(other.glob("*.sql")):
+                self.env.note_dependency(str(path))
+                shown = base / path.name
+                if shown.is_file() and shown.read_text() != path.read_text():
+                    diff = difflib.unified_diff(shown.read_text().splitlines(), path.read_text().splitlines(),
+                                                f"shown/{path.name}", f"django-{series}/{path.name}", lineterm="")
+                    changed.append("```diff\n" + "\n".join(diff) + "\n```")
+            if changed:
+                parts.append(f"Django {series} writes other SQL for {len(changed)} of the migrations shown:\n\n"
+                             + "\n\n".join(changed))
+            else:
+                parts.append(f"Django {series} writes the same SQL for every migration shown (checked by its tests).")
+        return "\n\n".join(parts)
 
 
 class EvidenceTableDirective(EvidenceDirective):
@@ -192,33 +210,146 @@ class EvidenceTableDirective(EvidenceDirective):
 
 
 class LockReferenceDirective(EvidenceDirective):
+    """The locks each migration operation takes, from the exact traces of the ``lock-reference`` example: one table
+    per engine, in tabs synchronised with the guides' engine tabs. A missing or stale record is a warning."""
+
+    HEADER = ("| Operation | Lock | Reads wait | Writes wait | Time at {small} / {large} rows | Guide |\n"
+              "|---|---|---|---|---|---|")
+
     def run(self):
-        records = load_evidence(self.env.srcdir)
-        lines = [
-            "| Operation | Engine | Lock held by the migration | Held for (ms) | Requests that waited for it "
-            "(longest, ms) | Writer's worst wait (ms) | Rows | Guide |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for slug, record in records.items():
-            path = examples_dir(self.env.srcdir) / slug / "evidence" / "evidence.json"
-            self.env.note_dependency(str(path))
-            try:
-                steps = record.get("migration_steps", list(record["operations"]))
-                for label, operation in record["operations"].items():
-                    if label not in steps:
-                        continue
-                    for run in record["runs"]:
-                        figures = run[label]
-                        lines.append(
-                            f"| `{operation}` | {run['label']} | {show(figures['lock_modes'])} | "
-                            f"{show(figures['lock_held_ms'])} | {_waits(figures)} | "
-                            f"{show(figures['writer_worst_wait_ms'])} | {run['rows']:,} | "
-                            f"{{doc}}`{slug} </guides/{slug}>` |"
-                        )
-            except (KeyError, TypeError) as missing:
-                logger.warning("%s lacks %s: run nox -s evidence -- %s", path, missing, slug,
-                               location=self.get_location())
-        return self.parse_markdown("\n".join(lines))
+        path = examples_dir(self.env.srcdir) / LOCK_REFERENCE / "evidence" / "evidence.json"
+        for source in _sources(examples_dir(self.env.srcdir) / LOCK_REFERENCE):
+            self.env.note_dependency(str(source))
+        problem = _staleness(self.env.srcdir, LOCK_REFERENCE)
+        if problem:
+            logger.warning("lock-reference: %s", problem, location=self.get_location())
+        if not path.is_file():
+            return []
+        record = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            runs = sorted(record["runs"], key=_engine_order)
+            newest = max((int(run["label"].split()[-1].split(".")[0]) for run in runs
+                          if run["engine"].startswith("postgresql")), default=None)
+            tabs = [self.tab(run, record["operations"], newest) for run in runs]
+        except (KeyError, TypeError, ValueError) as missing:
+            logger.warning("%s lacks %s: run nox -s evidence -- %s", path, missing, LOCK_REFERENCE,
+                           location=self.get_location())
+            return []
+        engines = ", ".join(f"{run['label']} ({run['origin']})" for run in runs)
+        stamp = (f"Traced by `nox -s evidence` on {record['generated']}: {engines}; SQL as Django "
+                 f"{record.get('django', '(unknown)')} writes it; example fingerprint `{record['fingerprint'][:12]}`.")
+        return self.parse_markdown("::::{tab-set}\n:sync-group: engine\n\n" + "\n\n".join(tabs) + "\n::::\n\n" + stamp)
+
+    def tab(self, run: dict, operations: dict, newest: int | None) -> str:
+        """One engine's tab: how its locks were seen, its table, and what its cells leave unsaid."""
+        vendor, _, version = run["engine"].partition("-")
+        major = version.split(".")[0]
+        name, sync = {
+            "postgresql": (f"PostgreSQL {major}", "postgresql" if major == str(newest) else f"postgresql-{major}"),
+            "mariadb": ("MariaDB", "mysql"),
+            "mysql": ("MySQL", "mysql"),
+            "sqlite": ("SQLite", "sqlite"),
+        }[vendor]
+        first = run[next(iter(operations))]
+        small, large = f"{first['small_rows']:,}", f"{first['large_rows']:,}"
+        lines = [f":::{{tab-item}} {name}", f":sync: {sync}", "",
+                 f"{run['label']} ({run['origin']}); {small} and {large} rows. {_how_seen(run, operations)}", "",
+                 self.HEADER.format(small=small, large=large)]
+        reasons = []
+        for label, operation in operations.items():
+            figures = run[label]
+            if figures["observed"] == "not observable":
+                reasons.extend(method for method in figures["methods"] if method not in reasons)
+            time = f"{_ms(figures['small_ms'])}\u00a0/\u00a0{_ms(figures['large_ms'])}\u00a0ms"  # on one line
+            lines.append(f"| {operation} | {_lock_cell(figures)} | {figures['reads_wait']} | "
+                         f"{figures['writes_wait']} | {time} | {_guide_link(figures['guide'])} |")
+        if vendor == "mariadb":
+            lines += ["", "Metadata lock modes without their `MDL_` prefix."]
+        lines += ["", *(f"{reason[0].upper()}{reason[1:]}." for reason in reasons), ":::"]
+        return "\n".join(lines)
+
+
+LOCK_REFERENCE = "lock-reference"
+# Tabs in this order: PostgreSQL, newest first, then MariaDB (or MySQL), then SQLite.
+_VENDOR_ORDER = {"postgresql": 0, "mariadb": 1, "mysql": 1, "sqlite": 2}
+
+
+def _engine_order(run: dict) -> tuple:
+    vendor, _, version = run["engine"].partition("-")
+    return _VENDOR_ORDER.get(vendor, 3), [-int(part) for part in version.split(".") if part.isdigit()]
+
+
+# How a row's locks were seen, as a tab says it.
+HOW_SEEN = {
+    "exact": "read exactly, after each statement",
+    "observed while running": "seen while running",
+    "no lock view": "not shown: SQLite has no view of locks",
+    "not observable": "not observable",
+}
+
+
+def _how_seen(run: dict, operations: dict) -> str:
+    """How the locks were seen, in one sentence: as most rows were, then the rows seen otherwise."""
+    by_kind: dict[str, list[str]] = {}
+    for label, operation in operations.items():
+        by_kind.setdefault(run[label]["observed"], []).append(operation)
+    usual = max(by_kind, key=lambda kind: len(by_kind[kind]))
+    others = [f"{', '.join(rows)}: {HOW_SEEN.get(kind, kind)}" for kind, rows in by_kind.items() if kind != usual]
+    return "; ".join([f"Locks {HOW_SEEN.get(usual, usual)}", *others]) + "."
+
+
+def _lock_cell(figures: dict) -> str:
+    """The modes on the operation's table, strongest first, then those on other tables; in words where the engine
+    shows no lock modes or the trace saw none."""
+    if figures["observed"] == "no lock view":
+        return "database file, for writing"
+    if figures["observed"] == "not observable":
+        return "not observable"
+
+    def modes(found: list[str]) -> str:
+        # MariaDB's names may break after an underscore, so that the column can be narrow.
+        return ", ".join(mode.removeprefix("MDL_").replace("_", "_<wbr>") for mode in found)
+
+    cell = modes(figures["lock_modes"]) or ("no table lock" if figures["observed"] == "exact" else "none seen")
+    for table, found in figures["other_tables"].items():
+        cell += f"<br>on `{table}`: {modes(found)}"
+    return cell
+
+
+# Short names for the guides' links, so that the column stays narrow; another guide is linked by its title.
+GUIDE_LINK_TEXT = {
+    "add-a-column-and-fill-it": "Add a column",
+    "add-index-concurrently": "Add an index",
+    "remove-a-field": "Remove a field",
+}
+
+
+def _guide_link(slug: str | None) -> str:
+    if not slug:
+        return "—"
+    text = GUIDE_LINK_TEXT.get(slug)
+    return f"{{doc}}`{text} </guides/{slug}>`" if text else f"{{doc}}`/guides/{slug}`"
+
+
+def _ms(value: float) -> str:
+    """A time short enough for a cell: one decimal under 10 ms, whole milliseconds above."""
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
+
+
+def _sources(example: Path) -> list[Path]:
+    """The files an example's evidence is made from, and the record: a page built from it depends on them."""
+    return [path for path in sorted(example.rglob("*")) if path.is_file() and path.suffix != ".pyc"
+            and not {"tests", "__pycache__"} & set(path.relative_to(example).parts)]
+
+
+def _staleness(srcdir, slug: str) -> str | None:
+    """Why the example's evidence cannot be trusted (lab.evidence's verdict), or None."""
+    root = str(Path(srcdir).resolve())
+    if root not in sys.path:
+        sys.path.append(root)  # the lab lives at the root of the sources
+    from lab import evidence
+
+    return evidence.staleness(slug)
 
 
 class EvidenceErrorsDirective(EvidenceDirective):
@@ -253,14 +384,6 @@ class EvidenceErrorsDirective(EvidenceDirective):
                 item += inner
             items.append(item)
         return [nodes.bullet_list("", *items)]
-
-
-def _waits(figures: dict) -> str:
-    if figures["lock_waits"] is None:
-        return show(None)
-    if figures["lock_waits"]:
-        return f"{figures['lock_waits']} ({show(figures['longest_lock_wait_ms'])})"
-    return "none"
 
 
 def setup(app):
