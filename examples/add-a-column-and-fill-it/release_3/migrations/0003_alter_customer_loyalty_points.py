@@ -6,6 +6,7 @@
 from contextlib import nullcontext
 
 from django.db import migrations, models, transaction
+from django.db.backends.utils import truncate_name
 
 
 class SetNotNullWithoutLongLock(migrations.AlterField):
@@ -21,7 +22,10 @@ class SetNotNullWithoutLongLock(migrations.AlterField):
         self.refuse_other_changes(app_label, old, new)
         if schema_editor.connection.vendor != "postgresql":
             return self.as_django_does(app_label, schema_editor, from_state, to_state)
-        names = model._meta.db_table, new.column, f"{model._meta.db_table}_{self.name}_not_null"
+        # PostgreSQL cuts names at 63 bytes; a name cut the same way here is one the re-run finds again.
+        check_name = truncate_name(f"{model._meta.db_table}_{self.name}_not_null",
+                                   schema_editor.connection.ops.max_name_length())
+        names = model._meta.db_table, new.column, check_name
         table, column, check = map(schema_editor.quote_name, names)
         # A failed run leaves the steps before the failure done (atomic = False): skip them. sqlmigrate has no
         # table to look at, so it shows every step.

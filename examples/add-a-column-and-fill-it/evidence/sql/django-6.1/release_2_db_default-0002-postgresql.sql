@@ -1,0 +1,6 @@
+BEGIN;
+--
+-- Add field loyalty_points to customer
+--
+ALTER TABLE "shop_customer" ADD COLUMN "loyalty_points" integer DEFAULT 0 NOT NULL;
+COMMIT;

@@ -1,0 +1,7 @@
+--
+-- Alter field loyalty_points on customer
+--
+ALTER TABLE `shop_customer` ALTER COLUMN `loyalty_points` SET DEFAULT 0;
+UPDATE `shop_customer` SET `loyalty_points` = 0 WHERE `loyalty_points` IS NULL;
+ALTER TABLE `shop_customer` MODIFY `loyalty_points` integer NOT NULL;
+ALTER TABLE `shop_customer` ALTER COLUMN `loyalty_points` DROP DEFAULT;

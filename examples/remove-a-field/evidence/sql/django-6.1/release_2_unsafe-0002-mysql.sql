@@ -1,0 +1,8 @@
+--
+-- Delete model Coupon
+--
+DROP TABLE `shop_coupon` CASCADE;
+--
+-- Remove field legacy_code from product
+--
+ALTER TABLE `shop_product` DROP COLUMN `legacy_code`;
