@@ -283,7 +283,7 @@ def _engine_order(run: dict) -> tuple:
 HOW_SEEN = {
     "exact": "read exactly, after each statement",
     "observed while running": "seen while running",
-    "no lock view": "not shown: SQLite has no view of locks",
+    "no lock view": "SQLite shows no lock modes: a schema change locks the whole database file",
     "not observable": "not observable",
 }
 
@@ -312,7 +312,9 @@ def _lock_cell(figures: dict) -> str:
 
     cell = modes(figures["lock_modes"]) or ("no table lock" if figures["observed"] == "exact" else "none seen")
     for table, found in figures["other_tables"].items():
-        cell += f"<br>on `{table}`: {modes(found)}"
+        waits = figures.get("other_waits", {}).get(table, {})
+        blocked = [f"{kind} wait {when}" for kind, when in waits.items() if when != "no"]
+        cell += f"<br>on `{table}`: {modes(found)}" + (f" ({'; '.join(blocked)})" if blocked else "")
     return cell
 
 

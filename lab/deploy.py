@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .engines import Database
@@ -38,33 +37,46 @@ def run_sql(database: Database, *statements: str) -> CommandRun:
     return CommandRun(("sql", *statements), returncode, "", error, started, time.perf_counter() - clock)
 
 
-@contextmanager
-def open_transaction(database: Database, table: str, seconds: float) -> Iterator[None]:
-    """A transaction that reads ``table`` and stays open for ``seconds``, as a slow request or report would.
+class OpenTransaction:
+    """A transaction that reads a table and stays open for some seconds, as a slow request or report would.
 
-    It holds the weakest table lock (ACCESS SHARE on PostgreSQL, a shared metadata lock on MariaDB) until it
-    ends; a migration that needs a stronger lock must wait for it.
+    It holds the weakest table lock (ACCESS SHARE on PostgreSQL, a shared metadata lock on MariaDB, SQLite's
+    SHARED lock on the file) until it ends; a migration that needs a stronger lock waits for it. ``start()``
+    opens it (pass it as a deploy's ``before_migration``), ``join()`` waits for it to end; also a context manager.
     """
-    ready = threading.Event()
 
-    def reader():
-        with database.connect() as connection:
+    def __init__(self, database: Database, table: str, seconds: float):
+        self.database, self.table, self.seconds = database, table, seconds
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._hold, daemon=True)
+
+    def _hold(self) -> None:
+        with self.database.connect() as connection:
             cursor = connection.cursor()
             cursor.execute("BEGIN")
-            cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT 1) AS one")
+            cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {self.table} LIMIT 1) AS one")
             cursor.fetchall()
-            ready.set()
-            time.sleep(seconds)
+            self._ready.set()
+            time.sleep(self.seconds)
             cursor.execute("COMMIT")
 
-    thread = threading.Thread(target=reader, daemon=True)
-    thread.start()
-    if not ready.wait(timeout=30):
-        raise RuntimeError(f"the open transaction on {table} did not start")
-    try:
-        yield
-    finally:
-        thread.join(timeout=seconds + 30)
+    def start(self) -> None:
+        """Open the transaction; return once it has read the table."""
+        self._thread.start()
+        if not self._ready.wait(timeout=30):
+            raise RuntimeError(f"the open transaction on {self.table} did not start")
+
+    def join(self) -> None:
+        """Wait for the transaction to end."""
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.seconds + 30)
+
+    def __enter__(self) -> OpenTransaction:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.join()
 
 
 def hold_lock(database: Database, table: str, mode: str, seconds: float) -> CommandRun:
@@ -168,10 +180,14 @@ def rolling_deploy(
     settle: float = 0.2,
     overlap: float = 0.3,
     traffic: Traffic = DEFAULT_TRAFFIC,
+    before_migration: Callable[[], None] | None = None,
 ) -> DeployReport:
-    """Migrate ``new`` while ``old`` serves its workload, then run both, then let ``new`` take over."""
+    """Migrate ``new`` while ``old`` serves its workload, then run both, then let ``new`` take over.
+    ``before_migration`` runs once the old release serves, just before the migration starts."""
     old_load = RunningWorkload(old, database, traffic)
     time.sleep(settle)
+    if before_migration:
+        before_migration()
     migration, locks = _watched(lambda: migrate(new, database), database, watch_tables)
     new_load = RunningWorkload(new, database, traffic) if migration.ok else None
     time.sleep(overlap)

@@ -28,10 +28,12 @@ def filled_table(database: Database, releases: Sequence[Release], table: str, co
                 fill(database, table, columns, rows, progress=lambda done, total: advance(done))
 
 
-def deploy(database: Database, old: Release, new: Release, story: Story, tables: list[str]) -> DeployReport:
-    """Deploy ``new`` while ``old`` serves, watching locks on ``tables``; says what happened."""
+def deploy(database: Database, old: Release, new: Release, story: Story, tables: list[str],
+           before_migration: Callable[[], None] | None = None) -> DeployReport:
+    """Deploy ``new`` while ``old`` serves, watching locks on ``tables``; says what happened.
+    ``before_migration`` runs just before the migration starts (e.g. a transaction it must wait for)."""
     with story.step(f"Deploying {new.name} while {old.name} keeps serving"):
-        report = rolling_deploy(old, new, database, watch_tables=tables)
+        report = rolling_deploy(old, new, database, watch_tables=tables, before_migration=before_migration)
     story.say(report.summary())
     return report
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from lab import verbs
-from lab.deploy import DeployReport, open_transaction, run_sql
+from lab.deploy import DeployReport, OpenTransaction, run_sql
 from lab.releases import Release
 from lab.story import Story
 
@@ -32,9 +32,9 @@ OPERATIONS = {
     "add_nullable": "AddField, null=True",
     "add_db_default": "AddField, db_default=0",
     "add_volatile": "AddField, db_default=Random()",
-    "add_nullable_small": "AddField, null=True (1/100 of the rows)",
-    "add_db_default_small": "AddField, db_default=0 (1/100 of the rows)",
-    "add_volatile_small": "AddField, db_default=Random() (1/100 of the rows)",
+    "add_nullable_small": "AddField, null=True",
+    "add_db_default_small": "AddField, db_default=0",
+    "add_volatile_small": "AddField, db_default=Random()",
     "add_nullable_queued": f"AddField, null=True, behind a transaction open {QUEUE_SECONDS} s",
     "default_only": "AddField, default=0 (Django only)",
     "fill_command": f"fill_loyalty_points (default batches of {BATCH_SIZE:,})",
@@ -99,10 +99,14 @@ def filled_release_2_table(database, rows: int, story: Story) -> None:
 
 
 def queued_behind_a_transaction(database, story: Story) -> DeployReport:
-    """Release 2's nullable add, deployed while a transaction that read the table stays open."""
+    """Release 2's nullable add, deployed while a transaction that read the table stays open: it opens once
+    release 1 serves, just before the migration starts."""
     story.say(f"A transaction reads {TABLE} and stays open {QUEUE_SECONDS} s, as a slow report would")
-    with open_transaction(database, TABLE, QUEUE_SECONDS):
-        return deploy(database, RELEASE_1, NULLABLE, story)
+    held = OpenTransaction(database, TABLE, QUEUE_SECONDS)
+    try:
+        return verbs.deploy(database, RELEASE_1, NULLABLE, story, [TABLE], before_migration=held.start)
+    finally:
+        held.join()
 
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:

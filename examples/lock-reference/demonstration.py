@@ -116,8 +116,10 @@ def how(traces: list[MigrationTrace]) -> tuple[str, list[str]]:
 def wait(traces: list[MigrationTrace], tables: list[str], kind: str, growing: bool) -> str:
     """What a read or write (``kind``) of the table faces while the operation runs: NO, BRIEFLY or WHOLE."""
     if how(traces)[0] == NO_LOCK_VIEW:
-        # SQLite: the tracer's own finding, tested in tests/test_trace.py: writers are shut out, readers unseen.
-        return (WHOLE if growing else BRIEFLY) if kind == "writes" else NO_LOCK_VIEW
+        # SQLite, in its default rollback-journal mode (Django's too): a schema change shuts writers out (the
+        # tracer's finding, tested in tests/test_trace.py), and readers too once it takes the file's EXCLUSIVE
+        # lock, to spill a big change to disk or to commit. A rebuild's readers wait: the deploys measure it.
+        return WHOLE if growing else BRIEFLY
     held_throughout = blocked = False
     for statement in (s for trace in traces for s in trace.statements):
         taken = {mode for table in tables for mode in statement.modes_on(table)}
@@ -140,6 +142,9 @@ def cells(label: str, traces: list[MigrationTrace], growing: bool) -> dict:
         "other_tables": {table: found for table in TABLES if table not in tables and (found := modes(traces, [table]))},
         "reads_wait": wait(traces, tables, "reads", growing),
         "writes_wait": wait(traces, tables, "writes", growing),
+        # What requests to those other tables face: a foreign key's target is usually a busy table.
+        "other_waits": {table: {kind: wait(traces, [table], kind, growing) for kind in ("reads", "writes")}
+                        for table in TABLES if table not in tables and modes(traces, [table])},
     }
 
 

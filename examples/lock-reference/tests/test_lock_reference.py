@@ -76,11 +76,11 @@ def agrees(found: dict, expected: dict, exact: bool) -> bool:
     return (seen_modes.keys() == stated_modes.keys()
             and all(seen[:1] == stated_modes[table][:1] and set(seen) <= set(stated_modes[table])
                     for table, seen in seen_modes.items())
-            and all(found[kind] == expected[kind] for kind in ("reads_wait", "writes_wait")))
+            and all(found[kind] == expected[kind] for kind in ("reads_wait", "writes_wait", "other_waits")))
 
 
 def stated(run: dict, label: str) -> dict:
-    return {key: run[label][key] for key in ("lock_modes", "other_tables", "reads_wait", "writes_wait")}
+    return {key: run[label][key] for key in ("lock_modes", "other_tables", "reads_wait", "writes_wait", "other_waits")}
 
 
 def contrast_for(run: dict, label: str, differs) -> str:
@@ -122,7 +122,7 @@ def test_row_locks_and_waits(reference, engine, label):
                                     seen.trace.migration)
     locks = ", ".join(expected["lock_modes"]) or "no lock"
     check(f"{operation} takes {locks} on the table{'' if exact else ' (seen while running: its strongest mode)'}, "
-          f"on other tables {expected['other_tables'] or 'none'}; "
+          f"on other tables {expected['other_tables'] or 'none'} ({expected['other_waits'] or 'no wait'}); "
           f"reads wait: {expected['reads_wait']}; writes wait: {expected['writes_wait']}",
           lambda seen: agrees(demo.cells(label, [seen.trace], seen.growing), expected, exact), seen,
           contrast=f"the row of {demo.OPERATIONS[other]}", against=lambda: row(other),

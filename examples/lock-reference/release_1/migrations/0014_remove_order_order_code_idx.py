@@ -2,45 +2,9 @@
 # Edited by hand: on PostgreSQL the index is dropped CONCURRENTLY, the safe
 # form; elsewhere it is Django's RemoveIndex.
 
-from django.db import NotSupportedError, migrations
+from django.db import migrations
 
-
-class RemoveIndexConcurrentlyOnPostgreSQL(migrations.RemoveIndex):
-    """DROP INDEX CONCURRENTLY on PostgreSQL; Django's RemoveIndex on other engines.
-
-    Built on RemoveIndex, not on django.contrib.postgres's RemoveIndexConcurrently,
-    which imports psycopg: this module loads on any engine, driver or not.
-    """
-
-    def describe(self):
-        return f"Remove index {self.name} from {self.model_name}, concurrently on PostgreSQL"
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        refuse_a_transaction(self, schema_editor)
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            index = from_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
-            schema_editor.remove_index(model, index, concurrently=True)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return super().database_backwards(app_label, schema_editor, from_state, to_state)
-        refuse_a_transaction(self, schema_editor)
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
-            schema_editor.add_index(model, index, concurrently=True)
-
-
-def refuse_a_transaction(operation, schema_editor):
-    """What Django's RemoveIndexConcurrently does: PostgreSQL cannot drop concurrently in a transaction."""
-    if schema_editor.connection.in_atomic_block:
-        raise NotSupportedError(
-            f"The {type(operation).__name__} operation cannot be executed inside a transaction "
-            "(set atomic = False on the migration)."
-        )
+from ..operations import RemoveIndexConcurrentlyOnPostgreSQL
 
 
 class Migration(migrations.Migration):
