@@ -63,7 +63,6 @@ for _kind, _name in (("reads", "Reads"), ("writes", "Writes")):
         f"{_kind}_under_lock": f"{_name} completed while the lock was held",
     })
 FIGURE_NAMES["rows"] = "Rows in the table"
-FIGURE_NAMES["traced_modes"] = "Lock modes on the table (exact trace)"
 
 
 def figure(run: dict, label: str, name: str):

@@ -119,19 +119,6 @@ def sql_path(slug: str, release: str, migration: str, vendor: str, series: str |
     return sql_dir(slug, series) / f"{release}-{migration}-{vendor}.sql"
 
 
-def sql_differences(slug: str) -> dict[str, list[tuple[str, str, str]]]:
-    """For each other Django series recorded, the SQL files that differ from the guide's:
-    ``{series: [(file name, guide's SQL, that series' SQL)]}``."""
-    base = evidence_dir(slug) / "sql"
-    found = {}
-    for other in sorted(base.glob("django-*")):
-        found[other.name.removeprefix("django-")] = [
-            (path.name, (base / path.name).read_text(), path.read_text())
-            for path in sorted(other.glob("*.sql"))
-            if (base / path.name).is_file() and (base / path.name).read_text() != path.read_text()
-        ]
-    return found
-
 
 def record_sql(slug: str, found: dict, story: Story) -> None:
     """Write what ``sqlmigrate`` prints, on this Django, for every migration the guide shows, on every engine."""
@@ -166,7 +153,7 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
 
     demo = example_module(slug, "demonstration")
     out = evidence_dir(slug)
-    (out / "sql").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     made: list[engines.Database] = []
 
     def new_database(engine):
@@ -189,9 +176,6 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
             if panels:
                 timeline(panels, title=f"Requests during the deploy, {engine.label}, {rows:,} rows",
                          path=out / f"timeline-{engine.id}.svg")
-            for release, app_label, migration in demo.SQL:
-                sql_path(slug, release, migration, engine.vendor).write_text(
-                    sqlmigrate(slug, release, app_label, migration, new_database(engine)))
     finally:
         for database in made:
             database.drop()
@@ -209,6 +193,8 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
     }
     record["digest"] = data_digest(record)
     (out / RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    # After the record: it names the Django series whose SQL is the guide's, so this SQL lands beside it.
+    record_sql(slug, found, story)
     story.say(f"Evidence written to {out.relative_to(EXAMPLES.parent)}")
     return record
 
