@@ -29,7 +29,7 @@ RECORD = "evidence.json"
 # What is not part of the example's behaviour: its evidence, its tests, caches.
 NOT_FINGERPRINTED = {EVIDENCE, "tests", "__pycache__"}
 # The lab's instrument: a change to how traffic is sent or locks are read changes every figure.
-INSTRUMENT = ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py")
+INSTRUMENT = ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py", "templates.py")
 # Instruments only some demonstrations use: part of the fingerprint of those that import them.
 OPTIONAL_INSTRUMENT = {"trace.py": "lab.trace"}
 LAB = Path(__file__).resolve().parent

@@ -384,13 +384,18 @@ def _trace_mariadb(database: Database, statements: list[str], atomic: bool) -> l
 
 def _metadata_lock_view(cursor) -> str | None:
     """None if ``METADATA_LOCK_INFO`` can be read (installing its plugin if need be), else why not."""
-    cursor.execute("SELECT 1 FROM information_schema.PLUGINS "
-                   "WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO' AND PLUGIN_STATUS = 'ACTIVE'")
-    if cursor.fetchone():
+    def active() -> bool:
+        cursor.execute("SELECT 1 FROM information_schema.PLUGINS "
+                       "WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO' AND PLUGIN_STATUS = 'ACTIVE'")
+        return cursor.fetchone() is not None
+
+    if active():
         return None
     try:
         cursor.execute("INSTALL SONAME 'metadata_lock_info'")
     except Exception as error:  # no privilege, no such library, or MySQL, which has no such plugin
+        if active():  # another test process installed it meanwhile
+            return None
         return f"the metadata_lock_info plugin is not installed and could not be ({error})"
     return None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from . import templates
 from .deploy import DeployReport, migrate, rolling_deploy, while_serving
 from .engines import Database
 from .fill import fill
@@ -18,14 +19,21 @@ from .story import Story
 
 def filled_table(database: Database, releases: Sequence[Release], table: str, columns: dict[str, str], rows: int,
                  story: Story) -> None:
-    """Migrate ``releases[0]``, fill ``table`` with ``rows`` rows (``columns``: SQL of ``i``), then migrate the rest."""
-    for position, release in enumerate(releases):
-        migration = migrate(release, database)
-        if not migration.ok:
-            raise RuntimeError(f"migrating {release.name} failed:\n{migration.stderr}")
-        if position == 0:
-            with story.progress(f"Filling {table} with {rows:,} rows", rows) as advance:
-                fill(database, table, columns, rows, progress=lambda done, total: advance(done))
+    """Migrate ``releases[0]``, fill ``table`` with ``rows`` rows (``columns``: SQL of ``i``), then migrate the rest.
+
+    The same filling asked for again in this process is a copy of the first (:mod:`lab.templates`)."""
+    def build(target: Database) -> None:
+        for position, release in enumerate(releases):
+            migration = migrate(release, target)
+            if not migration.ok:
+                raise RuntimeError(f"migrating {release.name} failed:\n{migration.stderr}")
+            if position == 0:
+                with story.progress(f"Filling {table} with {rows:,} rows", rows) as advance:
+                    fill(target, table, columns, rows, progress=lambda done, total: advance(done))
+
+    key = ("filled_table", tuple(releases), table, tuple(columns.items()), rows)
+    if templates.filled(database, key, build):
+        story.say(f"{table}: a copy of the {rows:,} rows filled before")
 
 
 def deploy(database: Database, old: Release, new: Release, story: Story, tables: list[str],

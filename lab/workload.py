@@ -214,7 +214,9 @@ def _run(traffic: Traffic) -> None:
     counts = {"read": traffic.readers, "write": traffic.writers}
     clients = [(kind, index) for kind in KINDS if by_kind[kind] for index in range(counts[kind])]
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGTERM is taken by sigwait below, not by a handler: a handler calling stop.set() can deadlock on the
+    # event's lock when the signal lands while this thread holds it. Threads inherit the blocked mask.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     samples: list = []
     start: list[float] = []
     # Every client and this thread meet once all are warm; clients then start staggered across one period.
@@ -227,7 +229,8 @@ def _run(traffic: Traffic) -> None:
         thread.start()
     warmed.wait()
     print(READY, flush=True)
-    stop.wait()
+    signal.sigwait({signal.SIGTERM})
+    stop.set()
     for thread in threads:
         thread.join()
     json.dump(samples, sys.stdout)

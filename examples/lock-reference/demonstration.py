@@ -7,6 +7,7 @@ Release 1's migrations form one chain, one operation each. On a fresh database p
 
 from __future__ import annotations
 
+from lab import templates
 from lab.engines import Database
 from lab.fill import fill
 from lab.releases import Release
@@ -75,11 +76,15 @@ def order_columns(vendor: str) -> dict[str, str]:
 
 
 def filled_tables(database: Database, rows: int, story: Story) -> None:
-    """The app migrated to 0001, ``rows`` rows in each table."""
-    migrate_before(RELEASE, APP, CHAIN[0][0], database)
-    with story.progress(f"Filling {ORDERS} and {CUSTOMERS} with {rows:,} rows each", 2 * rows) as advance:
-        fill(database, ORDERS, order_columns(database.engine.vendor), rows, progress=lambda done, _: advance(done))
-        fill(database, CUSTOMERS, {"name": "'Ada'"}, rows, progress=lambda done, _: advance(rows + done))
+    """The app migrated to 0001, ``rows`` rows in each table (a copy, when this process filled them before)."""
+    def build(target: Database) -> None:
+        migrate_before(RELEASE, APP, CHAIN[0][0], target)
+        with story.progress(f"Filling {ORDERS} and {CUSTOMERS} with {rows:,} rows each", 2 * rows) as advance:
+            fill(target, ORDERS, order_columns(target.engine.vendor), rows, progress=lambda done, _: advance(done))
+            fill(target, CUSTOMERS, {"name": "'Ada'"}, rows, progress=lambda done, _: advance(rows + done))
+
+    if templates.filled(database, (SLUG, "filled_tables", rows), build):
+        story.say(f"{ORDERS} and {CUSTOMERS}: a copy of the {rows:,} rows each filled before")
 
 
 def traced_chain(database: Database, rows: int, story: Story, until: str | None = None) -> dict[str, MigrationTrace]:
