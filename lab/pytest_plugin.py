@@ -5,6 +5,11 @@ Tests ask for ``engine`` (every engine), ``postgresql_engine``,
 engine and its version (``postgresql-18.6``). An engine that is not
 available here gives a skipped test whose reason says how to provide it;
 with ``HANDBOOK_REQUIRE_ENGINES=1`` (CI, which has them all) it is an error.
+
+Tests marked ``measures`` time locks and requests under load. What they measure is the engine running the
+statements Django wrote; ``HANDBOOK_MEASURES=0`` (set by nox on every Django leg but the one the evidence is
+recorded with) skips them, and ``tests/test_measured_locks.py`` proves on every leg that the SQL another Django
+writes takes the locks that were measured.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from . import claims, engines
 REQUIRE_VARIABLE = "HANDBOOK_REQUIRE_ENGINES"
 CONTRASTS_OPTION = "--contrasts"
 CONTRASTS_VARIABLE = "HANDBOOK_CONTRASTS"
+MEASURES_VARIABLE = "HANDBOOK_MEASURES"
 
 ROLES = {
     "engine": ("sqlite", "postgresql-embedded", "postgresql-external", "mariadb"),
@@ -76,9 +82,55 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     claims.MODE["contrasts"] = config.getoption(CONTRASTS_OPTION) or os.environ.get(CONTRASTS_VARIABLE) == "1"
+    config.addinivalue_line(
+        "markers", f"measures: times locks and requests under load; {MEASURES_VARIABLE}=0 skips it (see lab.pytest_plugin)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get(MEASURES_VARIABLE, "1") != "0":
+        return
+    import django
+
+    skip = pytest.mark.skip(reason=f"measured on the Django leg the evidence is recorded with, not on Django "
+                                   f"{django.get_version()} ({MEASURES_VARIABLE}=0); tests/test_measured_locks.py "
+                                   f"checks that this Django's SQL takes the same locks")
+    for item in items:
+        if item.get_closest_marker("measures"):
+            item.add_marker(skip)
+
+
+_seconds: dict[str, float] = {}
+TALLY_KEY = "handbook_claims"
+
+
+def pytest_sessionfinish(session):
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # a pytest-xdist worker: its claims are counted in the controlling process
+        output[TALLY_KEY] = dict(claims.TALLY)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    claims.TALLY.update(getattr(node, "workeroutput", {}).get(TALLY_KEY, {}))
+
+
+def _part(nodeid: str) -> str:
+    """What a test belongs to, for the time summary: its guide's slug, or the folder of other tests."""
+    parts = nodeid.split("::")[0].split("/")
+    if parts[0] in ("examples", "guides") and len(parts) > 1:
+        return parts[1].removesuffix(".md")  # examples/<slug>/tests/..., guides/<slug>.md
+    return f"{parts[0]}/"
+
+
+def pytest_runtest_logreport(report):
+    _seconds[_part(report.nodeid)] = _seconds.get(_part(report.nodeid), 0.0) + report.duration
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _seconds:
+        # What each guide costs the test run: the figure to keep the whole suite within CI's budget.
+        costs = ", ".join(f"{part} {seconds:.0f} s" for part, seconds in sorted(_seconds.items(), key=lambda i: -i[1]))
+        terminalreporter.write_sep("-", f"time by guide: {costs}")
     ran = claims.TALLY
     if not ran["claims"]:
         return

@@ -59,6 +59,7 @@ def test_makemigrations_check_is_clean_at_every_release(release, new_database):
     assert result.ok, f"{release.name}: models and migrations differ:\n{result.stdout}{result.stderr}"
 
 
+@pytest.mark.measures
 @pytest.mark.parametrize("name", ["nullable", "db_default"])
 def test_adding_a_nullable_or_constant_default_column_is_quick_at_any_size(additions, postgresql_engine, name):
     small, large = additions[(name, SMALL)], additions[(name, LARGE)]
@@ -72,6 +73,7 @@ def test_adding_a_nullable_or_constant_default_column_is_quick_at_any_size(addit
     assert not large.failures, large.summary()
 
 
+@pytest.mark.measures
 def test_the_brief_lock_waits_behind_an_open_transaction_and_everyone_queues(postgresql_engine, new_database):
     def added(queued: bool):
         database = new_database(postgresql_engine)
@@ -115,6 +117,7 @@ def test_djangos_now_is_one_value_for_every_row_and_no_rewrite(postgresql_engine
           guide=GUIDE, engine=postgresql_engine)
 
 
+@pytest.mark.measures
 def test_a_volatile_default_rewrites_the_table_under_lock(additions, postgresql_engine):
     def grows(pair):
         small, large = pair
@@ -234,6 +237,7 @@ def fills(postgresql_engine):
     return runs
 
 
+@pytest.mark.measures
 def test_batched_fill_keeps_writers_flowing_unlike_one_update(fills, postgresql_engine):
     command, update = fills["command"], fills["update"]
     assert command.migration.ok and update.migration.ok, command.migration.stderr + update.migration.stderr
@@ -275,6 +279,7 @@ def _is_nullable(database) -> bool:
         return cursor.fetchone()[0] == "YES"
 
 
+@pytest.mark.measures
 def test_not_null_in_steps_holds_the_exclusive_lock_only_briefly(tightenings, postgresql_engine):
     steps, plain = tightenings["steps"], tightenings["plain"]
     assert steps.migration.ok and plain.migration.ok, steps.migration.stderr + plain.migration.stderr
@@ -307,12 +312,7 @@ def _in_order(sql: str, pieces: tuple[str, ...]) -> bool:
     return True
 
 
-def test_not_null_with_a_default_fills_and_scans_under_one_exclusive_lock(tightenings, postgresql_engine,
-                                                                          new_database):
-    with_default = tightenings["with_default"]
-    assert with_default.migration.ok, with_default.migration.stderr
-    assert not tightenings["with_default_nullable"]
-
+def test_not_null_with_a_default_is_four_statements_in_one_transaction(postgresql_engine, new_database):
     def printed(release) -> str:
         return evidence.sqlmigrate(GUIDE, release.name, "shop", "0003", new_database(postgresql_engine))
 
@@ -322,6 +322,13 @@ def test_not_null_with_a_default_fills_and_scans_under_one_exclusive_lock(tighte
           and _in_order(sql, FOUR_WAY), printed(demo.TIGHTEN_WITH_DEFAULT),
           contrast="the same AlterField without a default", against=lambda: printed(demo.TIGHTEN_PLAIN),
           guide=GUIDE, engine=postgresql_engine)
+
+
+@pytest.mark.measures
+def test_not_null_with_a_default_fills_and_scans_under_one_exclusive_lock(tightenings, postgresql_engine):
+    with_default = tightenings["with_default"]
+    assert with_default.migration.ok, with_default.migration.stderr
+    assert not tightenings["with_default_nullable"]
 
     def everyone_waits(r: DeployReport) -> bool:
         # The migration's longest lock spans its scans (the UPDATE's and SET NOT NULL's). Under ACCESS EXCLUSIVE
@@ -438,6 +445,7 @@ def _speed(run: CommandRun) -> float:
 THROTTLED_ROWS, SPEED_LIMIT = 20_000, 10_000
 
 
+@pytest.mark.measures
 def test_fill_command_keeps_under_its_speed_limit(postgresql_engine, new_database):
     database = new_database(postgresql_engine)
     demo.customers_table(database, THROTTLED_ROWS, QUIET, release=demo.NULLABLE)
@@ -602,6 +610,7 @@ def test_not_null_operation_refuses_any_other_change(postgresql_engine, new_data
           observed=lambda run: run.error_line() or "applied", guide=GUIDE, engine=postgresql_engine)
 
 
+@pytest.mark.measures
 def test_a_fill_in_the_migrations_transaction_makes_every_read_wait_for_it(postgresql_engine, new_database):
     """What a RunPython after the AddField amounts to: the ADD COLUMN and the fill in one transaction."""
     add = f"ALTER TABLE {demo.TABLE} ADD COLUMN {demo.COLUMN} integer NULL"
@@ -644,6 +653,7 @@ def _draws(database) -> dict:
         return {"existing": existing, "others": cursor.fetchone()}
 
 
+@pytest.mark.measures
 def test_on_mariadb_a_per_row_default_is_added_instantly_with_one_value_for_every_existing_row(mariadb_engine,
                                                                                                 new_database):
     def added(algorithm: str | None) -> dict:

@@ -58,6 +58,7 @@ def test_every_release_matches_its_migrations(release, new_database):
     assert result.ok, f"{release.name}: models and migrations differ:\n{result.stdout}{result.stderr}"
 
 
+@pytest.mark.measures
 def test_plain_index_build_blocks_writes_but_not_reads(pg_deploys, postgresql_engine):
     unsafe, safe = pg_deploys["unsafe"].report, pg_deploys["safe"].report
     assert unsafe.migration.ok, unsafe.migration.stderr
@@ -77,6 +78,7 @@ def test_plain_index_build_blocks_writes_but_not_reads(pg_deploys, postgresql_en
     assert not unsafe.failures, unsafe.summary()
 
 
+@pytest.mark.measures
 def test_concurrent_build_lets_writes_through(pg_deploys, postgresql_engine):
     unsafe, safe = pg_deploys["unsafe"].report, pg_deploys["safe"].report
     assert safe.migration.ok, safe.migration.stderr
@@ -243,6 +245,7 @@ def test_migration_loads_and_applies_without_psycopg(new_database, tmp_path):
           observed=lambda run: run.stdout + run.stderr[-800:], guide=GUIDE, engine=engine)
 
 
+@pytest.mark.measures
 def test_mariadb_builds_a_plain_index_online(mariadb_engine, new_database):
     database = new_database(mariadb_engine)
     demo.orders_table(database, ROWS, QUIET)
