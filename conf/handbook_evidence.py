@@ -89,8 +89,13 @@ def show(value) -> str:
     if isinstance(value, list):
         # An empty list of lock modes: the 2 ms sampler saw none, which does not mean none was taken.
         return ", ".join(value) or "not seen (sampled)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, float):
+        # Latencies are measured to a fraction of a millisecond; past 10 ms the fraction is noise.
+        return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}"
     return str(value)
 
 
@@ -188,7 +193,12 @@ class EvidenceTableDirective(EvidenceDirective):
             logger.warning("evidence-table: unknown figures %s; known: %s", unknown, ", ".join(FIGURE_NAMES),
                            location=self.get_location())
             return []
-        runs = record["runs"]
+        # A step some engines do not run (a PostgreSQL-only statement, say) leaves those engines out.
+        runs = [run for run in record["runs"] if all(label in run for label in operations)]
+        if not runs:
+            logger.warning("evidence-table: no engine ran all of %s", ", ".join(operations),
+                           location=self.get_location())
+            return []
         blocks = []
         try:
             for name in wanted:

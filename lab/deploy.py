@@ -43,17 +43,25 @@ class OpenTransaction:
     It holds the weakest table lock (ACCESS SHARE on PostgreSQL, a shared metadata lock on MariaDB, SQLite's
     SHARED lock on the file) until it ends; a migration that needs a stronger lock waits for it. ``start()``
     opens it (pass it as a deploy's ``before_migration``), ``join()`` waits for it to end; also a context manager.
+    ``isolation`` (PostgreSQL, MariaDB) sets its isolation level, e.g. ``REPEATABLE READ``: a snapshot held to the end.
     """
 
-    def __init__(self, database: Database, table: str, seconds: float):
-        self.database, self.table, self.seconds = database, table, seconds
+    def __init__(self, database: Database, table: str, seconds: float, isolation: str | None = None):
+        if isolation and database.engine.vendor == "sqlite":
+            raise ValueError("SQLite transactions have no isolation levels to choose")
+        self.database, self.table, self.seconds, self.isolation = database, table, seconds, isolation
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._hold, daemon=True)
 
     def _hold(self) -> None:
         with self.database.connect() as connection:
             cursor = connection.cursor()
-            cursor.execute("BEGIN")
+            if self.isolation and self.database.engine.vendor == "mysql":
+                cursor.execute(f"SET TRANSACTION ISOLATION LEVEL {self.isolation}")  # applies to the next one
+            if self.isolation and self.database.engine.vendor == "postgresql":
+                cursor.execute(f"BEGIN ISOLATION LEVEL {self.isolation}")
+            else:
+                cursor.execute("BEGIN")
             cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {self.table} LIMIT 1) AS one")
             cursor.fetchall()
             self._ready.set()
@@ -181,14 +189,16 @@ def rolling_deploy(
     overlap: float = 0.3,
     traffic: Traffic = DEFAULT_TRAFFIC,
     before_migration: Callable[[], None] | None = None,
+    migrate_with: Callable[[], CommandRun] | None = None,
 ) -> DeployReport:
     """Migrate ``new`` while ``old`` serves its workload, then run both, then let ``new`` take over.
-    ``before_migration`` runs once the old release serves, just before the migration starts."""
+    ``before_migration`` runs once the old release serves, just before the migration starts; ``migrate_with``
+    migrates instead of ``migrate`` (another command, other settings); the new release serves only if it succeeds."""
     old_load = RunningWorkload(old, database, traffic)
     time.sleep(settle)
     if before_migration:
         before_migration()
-    migration, locks = _watched(lambda: migrate(new, database), database, watch_tables)
+    migration, locks = _watched(migrate_with or (lambda: migrate(new, database)), database, watch_tables)
     new_load = RunningWorkload(new, database, traffic) if migration.ok else None
     time.sleep(overlap)
     old_report = old_load.stop()

@@ -37,11 +37,14 @@ def filled_table(database: Database, releases: Sequence[Release], table: str, co
 
 
 def deploy(database: Database, old: Release, new: Release, story: Story, tables: list[str],
-           before_migration: Callable[[], None] | None = None) -> DeployReport:
+           before_migration: Callable[[], None] | None = None,
+           migrate_with: Callable[[], CommandRun] | None = None) -> DeployReport:
     """Deploy ``new`` while ``old`` serves, watching locks on ``tables``; says what happened.
-    ``before_migration`` runs just before the migration starts (e.g. a transaction it must wait for)."""
+    ``before_migration`` runs just before the migration starts (e.g. a transaction it must wait for);
+    ``migrate_with`` migrates instead of plain ``migrate`` (a wrapper command, other settings)."""
     with story.step(f"Deploying {new.name} while {old.name} keeps serving"):
-        report = rolling_deploy(old, new, database, watch_tables=tables, before_migration=before_migration)
+        report = rolling_deploy(old, new, database, watch_tables=tables, before_migration=before_migration,
+                                migrate_with=migrate_with)
     story.say(report.summary())
     return report
 
