@@ -1,0 +1,10 @@
+from django.db import models
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Order(models.Model):
+    customer_id = models.IntegerField()
+    total_cents = models.IntegerField()

@@ -1,0 +1,272 @@
+"""The claims of guides/lock-timeout-and-retries.md, checked on real engines."""
+
+import pytest
+
+from lab import evidence
+from lab.claims import check
+from lab.deploy import DeployReport, OpenTransaction, migrate
+from lab.engines import sqlite_engine
+from lab.releases import CommandRun, example_module, releases
+from lab.story import Story
+
+demo = example_module("lock-timeout-and-retries", "demonstration")
+GUIDE = demo.SLUG
+ROWS = 10_000  # waits for a lock do not grow with the table
+QUIET = Story(quiet=True)
+# How much longer than the timeout a request may wait: the statement that gave up, the requests queued behind it.
+MARGIN_MS = 250
+
+
+@pytest.fixture
+def lock_engine(engine):
+    """PostgreSQL and MariaDB: the engines with lock modes and lock timeouts."""
+    if engine.vendor == "sqlite":
+        pytest.skip("SQLite has no lock modes and no lock timeout")
+    return engine
+
+
+def timeout_ms(engine) -> int:
+    """The wrapper's lock timeout as the engine applies it (MariaDB counts whole seconds)."""
+    return 1000 if engine.vendor == "mysql" else demo.TIMEOUT_MS
+
+
+@pytest.fixture(scope="module")
+def deploys(engine):
+    """The three deploys behind an open transaction, once per engine with lock timeouts."""
+    if engine.vendor == "sqlite":
+        return None
+
+    def behind(**how) -> DeployReport:
+        database = engine.create_database()
+        try:
+            demo.orders_table(database, ROWS, QUIET)
+            flags = how.pop("flags", None)
+            migrate_with = (lambda: demo.wrapper(database, *flags)) if flags is not None else None
+            return demo.behind_a_transaction(database, QUIET, migrate_with=migrate_with, **how)
+        finally:
+            database.drop()
+
+    return {
+        "plain": behind(),
+        "timeout": behind(flags=("--attempts", "1")),
+        "retries": behind(flags=demo.RETRIES),
+        "unblocked": behind(seconds=0),
+    }
+
+
+def worst_ms(report: DeployReport) -> float:
+    """The longest a read or a write of the old release waited while the migration ran."""
+    return max(report.during_migration(kind)["max"] for kind in ("read", "write"))
+
+
+@pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
+def test_makemigrations_check_is_clean_at_every_release(release, new_database):
+    result = release.run("makemigrations", "--check", "--dry-run", database=new_database(sqlite_engine()))
+    assert result.ok, f"{release.name}: models and migrations differ:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.measures
+def test_a_queued_alter_stalls_every_read_and_write_until_the_transaction_ends(deploys, lock_engine):
+    block_ms = demo.BLOCK_SECONDS * 1000
+
+    def stalled(r: DeployReport) -> bool:
+        # The transaction opened just before the migration: the ALTER waits for most of it, and so does everyone.
+        return r.migration.ok and all(r.during_migration(kind)["max"] >= 0.6 * block_ms for kind in ("read", "write"))
+
+    check(f"behind a transaction open {demo.BLOCK_SECONDS:.0f} s, the ALTER's wait stalls reads and writes alike",
+          stalled, deploys["plain"], contrast="the same deploy with no transaction open",
+          against=lambda: deploys["unblocked"], observed=DeployReport.summary, guide=GUIDE, engine=lock_engine)
+
+
+@pytest.mark.measures
+def test_with_a_lock_timeout_the_migration_gives_up_and_no_request_waits_much_longer(deploys, lock_engine):
+    limit = timeout_ms(lock_engine) + MARGIN_MS
+
+    def bounded(r: DeployReport) -> bool:
+        return worst_ms(r) <= limit
+
+    report = deploys["timeout"]
+    assert report.migration.returncode == 1 and "lock" in report.migration.stderr.lower(), report.migration.stderr
+    check(f"with a lock timeout of {timeout_ms(lock_engine)} ms, no request waits more than {limit} ms",
+          bounded, report, contrast="plain migrate, no timeout", against=lambda: deploys["plain"],
+          observed=lambda r: f"worst wait {worst_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE, engine=lock_engine)
+    assert not report.failures, report.summary()
+
+
+@pytest.mark.measures
+def test_retries_get_the_migration_through_once_the_transaction_ends(deploys, lock_engine):
+    limit = timeout_ms(lock_engine) + MARGIN_MS
+
+    def through_and_bounded(r: DeployReport) -> bool:
+        return r.migration.ok and r.migration.seconds >= 0.5 * demo.BLOCK_SECONDS and worst_ms(r) <= limit
+
+    check("with retries, the migration succeeds after the transaction ends, and no request waits much longer "
+          "than the timeout", through_and_bounded, deploys["retries"],
+          contrast="a single attempt", against=lambda: deploys["timeout"],
+          observed=lambda r: f"worst wait {worst_ms(r):.0f} ms\n{r.migration.stderr}\n{r.summary()}",
+          guide=GUIDE, engine=lock_engine)
+    assert "Attempt 1 of 10: a lock was not granted" in deploys["retries"].migration.stderr
+    assert not deploys["retries"].failures, deploys["retries"].summary()
+
+
+def _blocked(database, run) -> CommandRun:
+    """``run()`` while a transaction that read the table stays open :data:`demo.BLOCK_SECONDS`."""
+    with OpenTransaction(database, demo.TABLE, demo.BLOCK_SECONDS):
+        return run()
+
+
+def _gave_up(run: CommandRun, engine) -> bool:
+    """The migration failed on its lock timeout, long before the transaction ended."""
+    said = run.stderr.lower()
+    timed_out = "lock timeout" in said if engine.vendor == "postgresql" else "lock wait timeout exceeded" in said
+    return not run.ok and timed_out and run.seconds < demo.BLOCK_SECONDS
+
+
+WAYS = {
+    "the migrate command's connections (migrate --settings=migrate_settings)":
+        lambda database: demo.RELEASE_2.run("migrate", "--no-input", "--settings", "migrate_settings",
+                                            database=database, role="migrate"),
+    "a wrapper command (migrate_with_retries --attempts 1)":
+        lambda database: demo.wrapper(database, "--attempts", "1"),
+    "the migration itself (SET LOCAL lock_timeout)": lambda database: migrate(demo.IN_MIGRATION, database),
+}
+
+
+_plain_blocked: dict = {}  # plain migrate behind the open transaction, once per engine: every way's contrast
+
+
+@pytest.mark.parametrize("way", list(WAYS))
+def test_each_way_of_setting_the_timeout_makes_the_migration_give_up(lock_engine, new_database, way):
+    if lock_engine.vendor == "mysql" and "SET LOCAL" in way:
+        pytest.skip("SET LOCAL is PostgreSQL's; the operation does nothing on MariaDB")
+
+    def blocked(run) -> CommandRun:
+        database = new_database(lock_engine)
+        demo.orders_table(database, 1_000, QUIET)
+        return _blocked(database, lambda: run(database))
+
+    def plain() -> CommandRun:
+        if lock_engine not in _plain_blocked:
+            _plain_blocked[lock_engine] = blocked(lambda d: migrate(demo.RELEASE_2, d))
+        return _plain_blocked[lock_engine]
+
+    check(f"a lock timeout set on {way} makes the blocked migration give up", lambda r: _gave_up(r, lock_engine),
+          blocked(WAYS[way]), contrast="plain migrate", against=plain,
+          observed=lambda r: f"{'ok' if r.ok else 'failed'} in {r.seconds:.2f} s: {r.error_line()}",
+          guide=GUIDE, engine=lock_engine)
+
+
+LOCK_TIMEOUT_AFTER = """
+from django.core.management import call_command
+from django.db import connection
+cursor = connection.cursor()
+{before}
+call_command("migrate", "shop", "0001", verbosity=0)
+call_command("migrate", verbosity=0)
+cursor.execute("SHOW lock_timeout")
+print(cursor.fetchone()[0])
+"""
+
+
+def test_the_timeout_in_the_migration_ends_with_its_transaction(postgresql_engine, new_database):
+    database = new_database(postgresql_engine)
+    demo.orders_table(database, 1_000, QUIET)
+    assert migrate(demo.IN_MIGRATION, database).ok
+
+    def after_migrate(before: str) -> CommandRun:
+        """Unapply and apply release 2's migration in one process, then read the connection's lock_timeout."""
+        return demo.IN_MIGRATION.run("shell", "-c", LOCK_TIMEOUT_AFTER.format(before=before), database=database)
+
+    check("SET LOCAL lock_timeout in the migration lasts only to the end of its transaction",
+          lambda run: run.ok and run.stdout.strip().splitlines()[-1:] == ["0"], after_migrate(""),
+          contrast="a session-level SET lock_timeout before migrate (what a wrapper sets)",
+          against=lambda: after_migrate("cursor.execute(\"SET lock_timeout = '500ms'\")"),
+          observed=lambda run: run.stdout + run.stderr[-500:], guide=GUIDE, engine=postgresql_engine)
+
+
+def test_the_wrapper_leaves_no_timeout_behind(lock_engine, new_database):
+    database = new_database(lock_engine)
+    demo.orders_table(database, 1_000, QUIET)
+    # The session's value, then the value it resets to.
+    query = ("SELECT setting, reset_val FROM pg_settings WHERE name = 'lock_timeout'"
+             if lock_engine.vendor == "postgresql" else "SELECT @@SESSION.lock_wait_timeout, @@GLOBAL.lock_wait_timeout")
+    run = demo.RELEASE_2.run("shell", "-c", "from django.core.management import call_command\n"
+                             "from django.db import connection\n"
+                             "call_command('migrate_with_retries', '--lock-timeout', '300', verbosity=0)\n"
+                             f"cursor = connection.cursor(); cursor.execute(\"{query}\"); print(*cursor.fetchone())",
+                             database=database)
+    assert run.ok, run.stderr
+    session, default = run.stdout.strip().splitlines()[-1].split()
+    assert session == default, run.stdout
+
+
+def test_wrapper_refuses_bad_input_without_a_traceback(new_database):
+    database = new_database(sqlite_engine())
+    for flags, named in ((("--attempts", "0"), "--attempts"), (("--lock-timeout", "soon"), "--lock-timeout"),
+                         (("--pause", "-1"), "--pause")):
+        run = demo.RELEASE_2.run("migrate_with_retries", *flags, database=database)
+        assert run.returncode == 2 and named in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+def test_on_sqlite_the_wrapper_says_so_and_migrates(new_database):
+    database = new_database(sqlite_engine())
+    run = demo.RELEASE_2.run("migrate_with_retries", database=database)
+    assert run.ok and "SQLite has no lock timeout" in run.stderr and "Applying shop.0002_order_note" in run.stdout, \
+        run.stdout + run.stderr
+
+
+@pytest.fixture(scope="module")
+def index_builds(postgresql_engine):
+    """The concurrent index build behind a transaction on another table, three ways, once per PostgreSQL."""
+    found = {}
+    for label, isolation, timeout in (("snapshot", "REPEATABLE READ", None), ("idle", "READ COMMITTED", None),
+                                      ("timeout", "REPEATABLE READ", demo.TIMEOUT_MS)):
+        database = postgresql_engine.create_database()
+        try:
+            demo.orders_table(database, ROWS, QUIET)
+            report = demo.index_behind(database, QUIET, isolation, timeout)
+            found[label] = (report, demo.index_valid(database))
+        finally:
+            database.drop()
+    return found
+
+
+@pytest.mark.measures
+def test_a_concurrent_build_waits_for_a_snapshot_held_on_another_table(index_builds, postgresql_engine):
+    block_ms = demo.BLOCK_SECONDS * 1000
+    check("CREATE INDEX CONCURRENTLY waits for a REPEATABLE READ transaction that only read another table",
+          lambda built: built[0].migration.ok and built[0].migration.seconds * 1000 >= 0.8 * block_ms,
+          index_builds["snapshot"], contrast="a READ COMMITTED transaction idle on the other table",
+          against=lambda: index_builds["idle"],
+          observed=lambda built: f"built in {built[0].migration.seconds * 1000:.0f} ms", guide=GUIDE,
+          engine=postgresql_engine)
+    for report, _ in index_builds.values():  # the build's waits do not stop the site's writes
+        assert report.during_migration("write")["max"] < 0.25 * block_ms, report.summary()
+
+
+@pytest.mark.measures
+def test_a_read_committed_transaction_idle_elsewhere_does_not_hold_a_concurrent_build_up(index_builds,
+                                                                                        postgresql_engine):
+    block_ms = demo.BLOCK_SECONDS * 1000
+    check("a READ COMMITTED transaction idle between statements, on another table, does not hold the build up",
+          lambda built: built[0].migration.ok and built[0].migration.seconds * 1000 < 0.5 * block_ms,
+          index_builds["idle"], contrast="a REPEATABLE READ transaction on the other table",
+          against=lambda: index_builds["snapshot"],
+          observed=lambda built: f"built in {built[0].migration.seconds * 1000:.0f} ms", guide=GUIDE,
+          engine=postgresql_engine)
+
+
+@pytest.mark.measures
+def test_a_lock_timeout_cancels_a_concurrent_build_and_leaves_an_invalid_index(index_builds, postgresql_engine):
+    check(f"with lock_timeout {demo.TIMEOUT_MS} ms, the held-up concurrent build is cancelled and leaves an "
+          "INVALID index", lambda built: not built[0].migration.ok and "lock timeout" in built[0].migration.stderr
+          and built[1] is False, index_builds["timeout"], contrast="the same build without a lock timeout",
+          against=lambda: index_builds["snapshot"],
+          observed=lambda built: f"{built[0].migration.stderr or 'built'}; valid: {built[1]}", guide=GUIDE,
+          engine=postgresql_engine)
+
+
+@pytest.mark.parametrize("release,app_label,migration", demo.SQL)
+def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
+    mismatch = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
+    assert mismatch is None, mismatch
