@@ -27,7 +27,7 @@ def with_lock_timeout(database: dict) -> dict:
     elif engine.endswith("mysql"):
         seconds = math.ceil(LOCK_TIMEOUT_MS / 1000)  # MariaDB counts whole seconds
         setting = f"SESSION lock_wait_timeout = {seconds}"
-        site_command = options.get("init_command", "")
+        site_command = options.get("init_command", "").strip().rstrip(";")
         if site_command and not site_command.upper().startswith("SET "):
             raise ImproperlyConfigured(f"migrate_settings: add '{setting}' to your init_command by hand")
         # One SET statement: the driver runs init_command as a single statement.

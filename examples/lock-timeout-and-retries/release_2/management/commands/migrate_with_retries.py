@@ -47,14 +47,26 @@ def set_lock_timeout(connection, milliseconds):
             cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {seconds}")
 
 
-def reset_lock_timeout(connection):
-    """Put back the server's defaults, for whatever runs on ``connection`` next in this process."""
+def current_lock_timeouts(connection):
+    """The session's lock timeout settings as they are now, to put back with :func:`restore_lock_timeouts`."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("RESET lock_timeout")
-        elif connection.vendor == "mysql":
-            cursor.execute("SET SESSION lock_wait_timeout = DEFAULT")
-            cursor.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT")
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            return {"lock_timeout": cursor.fetchone()[0]}
+        if connection.vendor == "mysql":
+            cursor.execute("SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout")
+            return dict(zip(("lock_wait_timeout", "innodb_lock_wait_timeout"), cursor.fetchone()))
+    return {}
+
+
+def restore_lock_timeouts(connection, saved):
+    """Put back what :func:`current_lock_timeouts` saved, for whatever runs on ``connection`` next."""
+    with connection.cursor() as cursor:
+        for name, value in saved.items():
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
+            else:
+                cursor.execute(f"SET SESSION {name} = %s", [value])
 
 
 def is_lock_timeout(error):
@@ -86,10 +98,11 @@ class Command(BaseCommand):
         if connection.vendor == "sqlite":
             self.stderr.write("SQLite has no lock timeout to set: running migrate once.")
         migrate_args = [arg for arg in (options["app_label"], options["migration_name"]) if arg]
+        saved = current_lock_timeouts(connection)
         try:
             self.migrate(connection, migrate_args, options)
         finally:
-            reset_lock_timeout(connection)
+            restore_lock_timeouts(connection, saved)
 
     def migrate(self, connection, migrate_args, options):
         attempts = options["attempts"]
