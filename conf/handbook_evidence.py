@@ -63,6 +63,12 @@ for _kind, _name in (("reads", "Reads"), ("writes", "Writes")):
         f"{_kind}_under_lock": f"{_name} completed while the lock was held",
     })
 FIGURE_NAMES["rows"] = "Rows in the table"
+# A step that also locks another table (a foreign key's referenced table) records it under "referenced".
+FIGURE_NAMES.update({
+    "referenced.lock_modes": "Lock held on the referenced table",
+    "referenced.lock_held_ms": "Held on the referenced table for (ms)",
+    "referenced.writes_worst_wait_ms": "Worst wait of a write to the referenced table (ms)",
+})
 
 
 def figure(run: dict, label: str, name: str):

@@ -1,0 +1,98 @@
+"""The guide's story on a real database: a foreign key added as makemigrations writes it, then in four steps.
+
+Used by ``nox -s demo -- add-a-foreign-key`` (to tell it), by ``nox -s evidence`` (to record it for the guide) and
+by the tests (to check it).
+"""
+
+from __future__ import annotations
+
+from lab import verbs
+from lab.deploy import DeployReport, migrate
+from lab.releases import Release
+from lab.story import Story
+
+SLUG = "add-a-foreign-key"
+ORDERS, CUSTOMERS = "shop_order", "shop_customer"
+ORDER_COLUMNS = {"total_cents": "i % 50000"}
+RELEASE_1 = Release(SLUG, "release_1")
+UNSAFE = Release(SLUG, "release_2_unsafe")  # AddField(ForeignKey) as makemigrations wrote it
+RELEASE_2 = Release(SLUG, "release_2")  # the column, the index, the constraint NOT VALID, its validation
+# The safe release's steps: each migration of release 2, deployed on its own while release 1 serves.
+STEPS = {"column": "0002", "index": "0003", "constraint": "0004", "validate": "0005"}
+OPERATIONS = {
+    "unsafe": "AddField(ForeignKey), as makemigrations wrote it",
+    "column": "1. the column alone",
+    "index": "2. its index, built concurrently",
+    "constraint": "3. the constraint, NOT VALID",
+    "validate": "4. VALIDATE CONSTRAINT",
+}
+SQL = [
+    ("release_2_unsafe", "shop", "0002"),
+    ("release_2", "shop", "0002"),
+    ("release_2", "shop", "0003"),
+    ("release_2", "shop", "0004"),
+    ("release_2", "shop", "0005"),
+]
+
+
+def tables(database, rows: int, story: Story) -> None:
+    """Release 1's schema with ``rows`` orders and as many customers."""
+    verbs.filled_table(database, [RELEASE_1], ORDERS, ORDER_COLUMNS, rows, story)
+    with database.connect() as connection:  # the customers the orders will point to
+        connection.cursor().execute(f"INSERT INTO {CUSTOMERS} (name) SELECT name FROM ("
+                                    f"SELECT 'Ada' AS name FROM {ORDERS}) AS names")
+
+
+def link_orders(database, rows: int, story: Story) -> None:
+    """Give every order one of the ``rows`` customers made with the table, as a backfill would, before the
+    constraint is validated: validation then checks every row against the customers."""
+    with story.step("Linking every order to a customer"), database.connect() as connection:
+        connection.cursor().execute(f"UPDATE {ORDERS} SET customer_id = 1 + (id - 1) % {rows}")
+
+
+def unsafe(database, story: Story) -> DeployReport:
+    """Release 2 as makemigrations wrote it, deployed while release 1 serves."""
+    return verbs.deploy(database, RELEASE_1, UNSAFE, story, [ORDERS, CUSTOMERS])
+
+
+def step(database, label: str, story: Story) -> DeployReport:
+    """One migration of release 2 (``label`` in :data:`STEPS`), deployed while release 1 serves."""
+    return verbs.deploy(database, RELEASE_1, RELEASE_2, story, [ORDERS, CUSTOMERS],
+                        migrate_with=lambda: migrate(RELEASE_2, database, "shop", STEPS[label]))
+
+
+def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
+    """The generated migration on one table; the four steps on another (on PostgreSQL; elsewhere the steps are
+    Django's AddField and AddIndex, so only the generated migration is shown)."""
+    reports = {}
+    story.heading("The generated migration: AddField(ForeignKey) while release 1 serves")
+    database = new_database(engine)
+    tables(database, rows, story)
+    reports["unsafe"] = unsafe(database, story)
+    if engine.vendor == "postgresql":
+        story.heading("Four steps: column, index, constraint NOT VALID, validation")
+        database = new_database(engine)
+        tables(database, rows, story)
+        for label in STEPS:
+            if label == "validate":
+                link_orders(database, rows, story)
+            reports[label] = step(database, label, story)
+    return {label: {"figures": figures(report), "report": report} for label, report in reports.items()}
+
+
+CUSTOMER_WRITES = ("sign_up_a_customer", "rename_a_customer")  # release 1's writes to the referenced table
+
+
+def customer_writes_worst_ms(report: DeployReport) -> float:
+    """The longest a write of release 1 to the referenced table took while the migration ran."""
+    during = [s for s in report.old.of("write", report.migration.started, report.migration.ended)
+              if s.name in CUSTOMER_WRITES]
+    return round(max((s.ms for s in during), default=0.0))
+
+
+def figures(report: DeployReport) -> dict:
+    """The deploy's figures on the orders table, with those of the referenced table under ``referenced``."""
+    referenced = report.figures(CUSTOMERS)
+    return report.figures(ORDERS) | {"referenced": {
+        "lock_modes": referenced["lock_modes"], "lock_held_ms": referenced["lock_held_ms"],
+        "writes_worst_wait_ms": customer_writes_worst_ms(report)}}

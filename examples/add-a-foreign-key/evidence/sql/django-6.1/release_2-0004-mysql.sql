@@ -1,0 +1,4 @@
+--
+-- Add foreign key order_customer_fk NOT VALID (PostgreSQL)
+--
+-- (no-op)

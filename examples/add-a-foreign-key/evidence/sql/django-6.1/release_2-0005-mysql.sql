@@ -1,0 +1,4 @@
+--
+-- Validate foreign key order_customer_fk (PostgreSQL)
+--
+-- (no-op)

@@ -1,0 +1,11 @@
+from django.db import models
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Order(models.Model):
+    total_cents = models.IntegerField()
+    # The new field: which customer placed the order. Nullable: the old orders have none.
+    customer = models.ForeignKey(Customer, null=True, on_delete=models.PROTECT, related_name="orders")

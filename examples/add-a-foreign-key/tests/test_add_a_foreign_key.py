@@ -1,0 +1,188 @@
+"""The claims of guides/add-a-foreign-key.md, checked on real engines."""
+
+import pytest
+
+from lab import evidence
+from lab.claims import check
+from lab.deploy import DeployReport, migrate, run_sql, while_serving
+from lab.engines import sqlite_engine
+from lab.releases import CommandRun, example_module, releases
+from lab.story import Story
+
+demo = example_module("add-a-foreign-key", "demonstration")
+GUIDE = demo.SLUG
+ROWS = 500_000  # enough for the generated migration's index build to show in the referenced table's waits
+QUIET = Story(quiet=True)
+
+
+@pytest.fixture(scope="module")
+def deploys(postgresql_engine):
+    """The generated migration, and the four steps one after the other, once per PostgreSQL."""
+    found = {}
+    for labels in (["unsafe"], list(demo.STEPS)):
+        database = postgresql_engine.create_database()
+        try:
+            demo.tables(database, ROWS, QUIET)
+            for label in labels:
+                if label == "validate":
+                    demo.link_orders(database, ROWS, QUIET)
+                found[label] = demo.unsafe(database, QUIET) if label == "unsafe" else demo.step(database, label, QUIET)
+        finally:
+            database.drop()
+    return found
+
+
+def referenced_modes(report: DeployReport) -> set[str]:
+    return {span.mode for span in report.locks.held("migrate", demo.CUSTOMERS)}
+
+
+@pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
+def test_makemigrations_check_is_clean_at_every_release(release, new_database):
+    result = release.run("makemigrations", "--check", "--dry-run", database=new_database(sqlite_engine()))
+    assert result.ok, f"{release.name}: models and migrations differ:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.measures
+def test_the_generated_migration_stops_inserts_into_the_referenced_table(deploys, postgresql_engine):
+    def everyone_waits(r: DeployReport) -> bool:
+        held = r.locks.longest([s for s in r.locks.held("migrate", demo.CUSTOMERS) if s.mode == "SHARE ROW EXCLUSIVE"])
+        return held >= 50 and demo.customer_writes_worst_ms(r) >= 0.5 * held \
+            and all(r.during_migration(kind)["max"] >= 0.5 * held for kind in ("read", "write"))
+
+    check("AddField(ForeignKey) holds SHARE ROW EXCLUSIVE on the referenced table through its index build: writes "
+          "to that table wait for it, and reads and writes of the orders too", everyone_waits, deploys["unsafe"],
+          contrast="the constraint added NOT VALID, after the index", against=lambda: deploys["constraint"],
+          observed=lambda r: f"writes to customers waited {demo.customer_writes_worst_ms(r)} ms\n{r.summary()}", guide=GUIDE,
+          engine=postgresql_engine)
+    assert not deploys["unsafe"].failures, deploys["unsafe"].summary()
+
+
+def longest_lock_wait_ms(r: DeployReport) -> float:
+    """The longest release 1's requests were seen waiting for a lock, on either table."""
+    return r.locks.longest(r.locks.waits("workload"))
+
+
+@pytest.mark.measures
+@pytest.mark.parametrize("label", list(demo.STEPS))
+def test_no_step_makes_a_request_wait_for_a_lock_on_either_table(deploys, postgresql_engine, label):
+    def no_lock_waits(r: DeployReport) -> bool:
+        return r.migration.ok and longest_lock_wait_ms(r) < 50
+
+    check(f"step {demo.OPERATIONS[label]!r}: no read or write waits 50 ms for a lock, on either table",
+          no_lock_waits, deploys[label], contrast="the generated migration", against=lambda: deploys["unsafe"],
+          observed=lambda r: f"longest lock wait {longest_lock_wait_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
+          engine=postgresql_engine)
+    assert not deploys[label].failures, deploys[label].summary()
+
+
+@pytest.mark.measures
+def test_validation_takes_no_lock_that_stops_writes_on_either_table(deploys, postgresql_engine):
+    blocks_writes = {"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
+
+    def harmless(r: DeployReport) -> bool:
+        on_orders = {s.mode for s in r.locks.held("migrate", demo.ORDERS)}
+        return "SHARE UPDATE EXCLUSIVE" in on_orders and "ROW SHARE" in referenced_modes(r) \
+            and not (on_orders | referenced_modes(r)) & blocks_writes
+
+    check("VALIDATE CONSTRAINT takes SHARE UPDATE EXCLUSIVE on the table and nothing that stops writes on either",
+          harmless, deploys["validate"], contrast="the generated migration", against=lambda: deploys["unsafe"],
+          observed=lambda r: r.locks.summary(), guide=GUIDE, engine=postgresql_engine)
+
+
+def _validated(database) -> bool | None:
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT convalidated FROM pg_constraint WHERE conname = 'order_customer_fk'")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def test_the_steps_run_again_after_a_deploy_died_before_recording_them(postgresql_engine, new_database):
+    def again(release) -> tuple[CommandRun, bool | None]:
+        """Release 2 applied, its records lost (a deploy killed at the wrong moment), then ``release`` migrated."""
+        database = new_database(postgresql_engine)
+        demo.tables(database, 1_000, QUIET)
+        assert migrate(demo.RELEASE_2, database).ok
+        assert run_sql(database, "DELETE FROM django_migrations WHERE app = 'shop' AND name >= '0002'").ok
+        return migrate(release, database), _validated(database)
+
+    check("migrating release 2 again after its SQL ran unrecorded succeeds, and the constraint stays validated",
+          lambda found: found[0].ok and found[1] is True, again(demo.RELEASE_2),
+          contrast="Django's own AddField(ForeignKey) migrated again", against=lambda: again(demo.UNSAFE),
+          observed=lambda found: found[0].error_line(), guide=GUIDE, engine=postgresql_engine)
+
+
+def test_validation_refuses_an_order_without_its_customer_and_runs_again_once_fixed(postgresql_engine,
+                                                                                     new_database):
+    def validated(broken: bool):
+        database = new_database(postgresql_engine)
+        demo.tables(database, 1_000, QUIET)
+        assert migrate(demo.RELEASE_2, database, "shop", "0003").ok
+        # Written before the constraint exists, which NOT VALID then lets be: an order pointing at no customer.
+        assert run_sql(database, f"UPDATE {demo.ORDERS} SET customer_id = {999_999 if broken else 1} WHERE id = 1").ok
+        return database, migrate(demo.RELEASE_2, database)
+
+    database, failed = validated(broken=True)
+    check("the NOT VALID constraint is added over an order whose customer does not exist; VALIDATE refuses it",
+          lambda found: not found[1].ok and "order_customer_fk" in found[1].stderr
+          and "Applying shop.0004_order_customer_fk... OK" in found[1].stdout, (database, failed),
+          contrast="the same rows with every customer present", against=lambda: validated(broken=False),
+          observed=lambda found: found[1].error_line(), guide=GUIDE, engine=postgresql_engine)
+    assert run_sql(database, f"UPDATE {demo.ORDERS} SET customer_id = NULL WHERE id = 1").ok
+    fixed = migrate(demo.RELEASE_2, database)
+    assert fixed.ok and _validated(database) is True, fixed.stderr
+
+
+def test_every_release_serves_without_a_failed_request(engine, new_database):
+    database = new_database(engine)
+    demo.tables(database, 1_000, QUIET)
+    # On PostgreSQL the four steps; elsewhere release 2's migrations are Django's AddField and AddIndex.
+    reports = ([demo.step(database, label, QUIET) for label in demo.STEPS] if engine.vendor == "postgresql"
+               else [demo.unsafe(database, QUIET)])
+    for report in reports:
+        assert report.migration.ok and not report.failures, report.summary()
+
+
+IN_PLACE = (f"ALTER TABLE {demo.ORDERS} ADD COLUMN customer_id bigint NULL, ADD CONSTRAINT order_customer_fk "
+            f"FOREIGN KEY (customer_id) REFERENCES {demo.CUSTOMERS} (id), ALGORITHM=INPLACE, LOCK=NONE")
+
+
+def test_on_mariadb_a_foreign_key_is_added_in_place_only_with_checks_off(mariadb_engine, new_database):
+    def in_place(checks: str) -> CommandRun:
+        database = new_database(mariadb_engine)
+        demo.tables(database, 1_000, QUIET)
+        return run_sql(database, f"SET SESSION foreign_key_checks = {checks}", IN_PLACE)
+
+    check("MariaDB refuses to add a foreign key in place with foreign_key_checks on (it must copy the table)",
+          lambda run: not run.ok and "foreign_key_checks" in run.stderr, in_place("ON"),
+          contrast="the same with foreign_key_checks off", against=lambda: in_place("OFF"),
+          observed=lambda run: run.stderr or "accepted", guide=GUIDE, engine=mariadb_engine)
+
+
+@pytest.mark.measures
+def test_on_mariadb_the_generated_migration_makes_writes_wait_and_in_place_does_not(mariadb_engine, new_database):
+    def deployed(checks: bool) -> DeployReport:
+        database = new_database(mariadb_engine)
+        demo.tables(database, ROWS, QUIET)
+        if checks:
+            return demo.unsafe(database, QUIET)
+        return while_serving(demo.RELEASE_1, database,
+                             lambda: run_sql(database, "SET SESSION foreign_key_checks = OFF", IN_PLACE),
+                             watch_tables=[demo.ORDERS, demo.CUSTOMERS])
+
+    def writes_wait(r: DeployReport) -> bool:
+        running = r.longest_lock(demo.ORDERS)
+        return r.migration.ok and running is not None and running.ms >= 200 \
+            and r.during_migration("write")["max"] >= 0.5 * running.ms
+
+    in_place = deployed(False)
+    check("on MariaDB, AddField(ForeignKey) makes writes wait for most of the table's copy", writes_wait,
+          deployed(True), contrast="the column and constraint added in place, foreign_key_checks off",
+          against=lambda: in_place, observed=DeployReport.summary, guide=GUIDE, engine=mariadb_engine)
+    assert in_place.migration.ok and in_place.during_migration("write")["max"] < 100, in_place.summary()
+
+
+@pytest.mark.parametrize("release,app_label,migration", demo.SQL)
+def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
+    mismatch = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
+    assert mismatch is None, mismatch
