@@ -17,10 +17,12 @@ ORDER_COLUMNS = {"total_cents": "i % 50000"}
 RELEASE_1 = Release(SLUG, "release_1")
 UNSAFE = Release(SLUG, "release_2_unsafe")  # AddField(ForeignKey) as makemigrations wrote it
 RELEASE_2 = Release(SLUG, "release_2")  # the column, the index, the constraint NOT VALID, its validation
+WITHOUT_INDEX = Release(SLUG, "release_2_without_index")  # AddField(ForeignKey, db_index=False): no index build
 # The safe release's steps: each migration of release 2, deployed on its own while release 1 serves.
 STEPS = {"column": "0002", "index": "0003", "constraint": "0004", "validate": "0005"}
 OPERATIONS = {
     "unsafe": "AddField(ForeignKey), as makemigrations wrote it",
+    "without_index": "AddField(ForeignKey, db_index=False)",
     "column": "1. the column alone",
     "index": "2. its index, built concurrently",
     "constraint": "3. the constraint, NOT VALID",
@@ -28,6 +30,7 @@ OPERATIONS = {
 }
 SQL = [
     ("release_2_unsafe", "shop", "0002"),
+    ("release_2_without_index", "shop", "0002"),
     ("release_2", "shop", "0002"),
     ("release_2", "shop", "0003"),
     ("release_2", "shop", "0004"),
@@ -70,6 +73,10 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     tables(database, rows, story)
     reports["unsafe"] = unsafe(database, story)
     if engine.vendor == "postgresql":
+        story.heading("The same field without its index: db_index=False")
+        database = new_database(engine)
+        tables(database, rows, story)
+        reports["without_index"] = verbs.deploy(database, RELEASE_1, WITHOUT_INDEX, story, [ORDERS, CUSTOMERS])
         story.heading("Four steps: column, index, constraint NOT VALID, validation")
         database = new_database(engine)
         tables(database, rows, story)

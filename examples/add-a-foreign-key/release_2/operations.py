@@ -5,11 +5,13 @@ guides/add-a-foreign-key.md.
 """
 
 from django.db import NotSupportedError, ProgrammingError, migrations
+from django.db.models import NOT_PROVIDED
 
 
 class AddForeignKeyColumn(migrations.AddField):
     """On PostgreSQL, the column alone: no constraint, no index (the next migrations add them). Django's AddField
-    elsewhere. Django's state gets the whole foreign key, as AddField gives it."""
+    elsewhere. Django's state gets the whole foreign key, as AddField gives it. Only a nullable field without a
+    default: the column this adds is nullable and empty."""
 
     def describe(self):
         return f"Add field {self.name} to {self.model_name}: on PostgreSQL the column alone"
@@ -18,7 +20,11 @@ class AddForeignKeyColumn(migrations.AddField):
         if schema_editor.connection.vendor != "postgresql":
             return super().database_forwards(app_label, schema_editor, from_state, to_state)
         model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
         field = model._meta.get_field(self.name)
+        if not field.null or field.has_default() or field.db_default is not NOT_PROVIDED:
+            raise NotSupportedError(f"{type(self).__name__} adds a nullable column without a default only")
         column_type = field.db_parameters(connection=schema_editor.connection)["type"]
         qn = schema_editor.quote_name
         schema_editor.execute(
@@ -47,7 +53,9 @@ class AddIndexConcurrentlyOnPostgreSQL(migrations.AddIndex):
         if schema_editor.connection.in_atomic_block:
             raise NotSupportedError("CREATE INDEX CONCURRENTLY cannot run in a transaction: set atomic = False")
         model = to_state.apps.get_model(app_label, self.model_name)
-        if not schema_editor.collect_sql and _index_state(schema_editor, self.index.name) == "valid":
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        if not schema_editor.collect_sql and _index_state(schema_editor, model, self.index.name) == "valid":
             return
         schema_editor.add_index(model, self.index, concurrently=True)
 
@@ -58,12 +66,15 @@ class AddIndexConcurrentlyOnPostgreSQL(migrations.AddIndex):
         schema_editor.remove_index(model, self.index, concurrently=True)
 
 
-def _index_state(schema_editor, name):
-    """None if there is no such index, "valid"; an INVALID one (a failed or running build) is refused."""
+def _index_state(schema_editor, model, name):
+    """None if the table has no such index, "valid" if it has; an INVALID one (a failed or running build) is
+    refused, and so is an index of that name on another table."""
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
-                       [schema_editor.quote_name(name)])
+        cursor.execute("SELECT indisvalid, indrelid = to_regclass(%s) FROM pg_index WHERE indexrelid = to_regclass(%s)",
+                       [schema_editor.quote_name(model._meta.db_table), schema_editor.quote_name(name)])
         found = cursor.fetchone()
+    if found and not found[1]:
+        raise ProgrammingError(f'index "{name}" exists on another table')
     if found and not found[0]:
         raise ProgrammingError(f'index "{name}" exists but is INVALID: a concurrent build failed or is still '
                                "running. Drop it (DROP INDEX CONCURRENTLY) once no build runs, then migrate again.")
