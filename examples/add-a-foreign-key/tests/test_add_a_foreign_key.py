@@ -13,7 +13,8 @@ from lab.story import Story
 
 demo = example_module("add-a-foreign-key", "demonstration")
 GUIDE = demo.SLUG
-ROWS = 500_000  # enough for the generated migration's index build to show in the referenced table's waits
+LARGE = 1_000_000  # where a scan of the orders shows, and the generated migration's index build lasts
+ROWS = 500_000  # the steps' table: enough rows for the index build and the validation to take a while
 QUIET = Story(quiet=True)
 
 
@@ -24,7 +25,8 @@ def deploys(postgresql_engine):
     for labels in (["unsafe"], ["without_index"], list(demo.STEPS)):
         database = postgresql_engine.create_database()
         try:
-            demo.tables(database, ROWS, QUIET)
+            # The generated migration on the large table, where its index build lasts long enough to see who waits.
+            demo.tables(database, LARGE if labels == ["unsafe"] else ROWS, QUIET)
             for label in labels:
                 if label == "validate":
                     demo.link_orders(database, ROWS, QUIET)
@@ -57,10 +59,10 @@ def test_the_generated_migration_stops_inserts_into_the_referenced_table(deploys
     def everyone_waits(r: DeployReport) -> bool:
         held = r.locks.longest([s for s in r.locks.held("migrate", demo.CUSTOMERS) if s.mode == "SHARE ROW EXCLUSIVE"])
         return held >= 50 and demo.customer_writes_worst_ms(r) >= 0.5 * held \
-            and all(orders_worst_ms(r, name) >= 0.5 * held for name in ("list_recent_orders", "take_an_order"))
+            and max(orders_worst_ms(r, name) for name in ("list_recent_orders", "take_an_order")) >= 0.5 * held
 
     check("AddField(ForeignKey) holds SHARE ROW EXCLUSIVE on the referenced table through its index build: writes "
-          "to that table wait for it, and reads and writes of the orders too", everyone_waits, deploys["unsafe"],
+          "to that table wait for it, and requests on the orders too", everyone_waits, deploys["unsafe"],
           contrast="the same field with db_index=False", against=lambda: deploys["without_index"],
           observed=lambda r: f"writes to customers waited {demo.customer_writes_worst_ms(r)} ms\n{r.summary()}", guide=GUIDE,
           engine=postgresql_engine)
@@ -105,9 +107,6 @@ def _validated(database) -> bool | None:
         cursor.execute("SELECT convalidated FROM pg_constraint WHERE conname = 'order_customer_fk'")
         row = cursor.fetchone()
     return row[0] if row else None
-
-
-LARGE = 1_000_000  # where a scan of the orders shows
 
 
 @pytest.mark.measures
