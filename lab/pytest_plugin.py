@@ -123,7 +123,8 @@ def _part(nodeid: str) -> str:
 
 
 def pytest_runtest_logreport(report):
-    _seconds[_part(report.nodeid)] = _seconds.get(_part(report.nodeid), 0.0) + report.duration
+    part = _part(report.nodeid)
+    _seconds[part] = _seconds.get(part, 0.0) + report.duration
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -31,9 +31,8 @@ def deploys(postgresql_engine):
                 if label == "validate":
                     demo.link_orders(database, ROWS, QUIET)
                 if label in ("unsafe", "without_index"):
-                    release = demo.UNSAFE if label == "unsafe" else demo.WITHOUT_INDEX
-                    found[label] = demo.verbs.deploy(database, demo.RELEASE_1, release, QUIET,
-                                                     [demo.ORDERS, demo.CUSTOMERS])
+                    found[label] = demo.deploy(database, demo.UNSAFE if label == "unsafe" else demo.WITHOUT_INDEX,
+                                               QUIET)
                 else:
                     found[label] = demo.step(database, label, QUIET)
         finally:
@@ -53,13 +52,10 @@ def test_makemigrations_check_is_clean_at_every_release(release, new_database):
 
 @pytest.mark.measures
 def test_the_generated_migration_stops_inserts_into_the_referenced_table(deploys, postgresql_engine):
-    def orders_worst_ms(r: DeployReport, name: str) -> float:
-        return max((s.ms for s in r.old.of(None, r.migration.started, r.migration.ended) if s.name == name), default=0)
-
     def everyone_waits(r: DeployReport) -> bool:
         held = r.locks.longest([s for s in r.locks.held("migrate", demo.CUSTOMERS) if s.mode == "SHARE ROW EXCLUSIVE"])
         return held >= 50 and demo.customer_writes_worst_ms(r) >= 0.5 * held \
-            and max(orders_worst_ms(r, name) for name in ("list_recent_orders", "take_an_order")) >= 0.5 * held
+            and demo.worst_ms(r, ("list_recent_orders", "take_an_order")) >= 0.5 * held
 
     check("AddField(ForeignKey) holds SHARE ROW EXCLUSIVE on the referenced table through its index build: writes "
           "to that table wait for it, and requests on the orders too", everyone_waits, deploys["unsafe"],
@@ -192,7 +188,7 @@ def test_every_release_serves_without_a_failed_request(engine, new_database):
     demo.tables(database, 1_000, QUIET)
     # On PostgreSQL each of release 2's steps on its own; elsewhere release 2 in one deploy.
     reports = ([demo.step(database, label, QUIET) for label in demo.STEPS] if engine.vendor == "postgresql"
-               else [demo.verbs.deploy(database, demo.RELEASE_1, demo.RELEASE_2, QUIET, [demo.ORDERS])])
+               else [demo.deploy(database, demo.RELEASE_2, QUIET)])
     for report in reports:
         assert report.migration.ok and not report.failures, report.summary()
 
@@ -219,7 +215,7 @@ def test_on_mariadb_the_generated_migration_makes_writes_wait_and_in_place_does_
         database = new_database(mariadb_engine)
         demo.tables(database, ROWS, QUIET)
         if checks:
-            return demo.unsafe(database, QUIET)
+            return demo.deploy(database, demo.UNSAFE, QUIET)
         return while_serving(demo.RELEASE_1, database,
                              lambda: run_sql(database, "SET SESSION foreign_key_checks = OFF", IN_PLACE),
                              watch_tables=[demo.ORDERS, demo.CUSTOMERS])
