@@ -300,6 +300,7 @@ HOW_SEEN = {
     "observed while running": "seen while running",
     "no lock view": "SQLite shows no lock modes: a schema change locks the whole database file",
     "not observable": "not observable",
+    "no SQL": "no SQL on this engine",
 }
 
 
@@ -320,6 +321,8 @@ def _lock_cell(figures: dict) -> str:
         return "database file, for writing"
     if figures["observed"] == "not observable":
         return "not observable"
+    if figures["observed"] == "no SQL":
+        return "none: no SQL on this engine"
 
     def modes(found: list[str]) -> str:
         # MariaDB's names may break after an underscore, so that the column can be narrow.

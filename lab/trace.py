@@ -159,6 +159,8 @@ class MigrationTrace:
     engine_label: str
     statements: list[TracedStatement]
     migration: str = ""
+    # False when each statement ran alone (a non-atomic migration): a lock then lasts for its statement only.
+    atomic: bool = True
 
     def modes_on(self, relation: str) -> list[str]:
         """The modes any statement took on ``relation``, strongest first."""
@@ -183,7 +185,8 @@ class MigrationTrace:
             locks = {key: [TracedLock(**lock) for lock in row[key]] for key in ("locks", "held")}
             return TracedStatement(**{**row, **locks})
 
-        return cls(data["engine_label"], [statement(row) for row in data["statements"]], data.get("migration", ""))
+        return cls(data["engine_label"], [statement(row) for row in data["statements"]], data.get("migration", ""),
+                   data.get("atomic", True))
 
 
 def _strongest_first(locks: list[TracedLock], relation: str) -> list[str]:
@@ -245,7 +248,7 @@ def trace_statements(database: Database, statements: list[str], *, atomic: bool 
     else:
         traced = iter(_trace_in_transactions(database, sql, atomic, commit))
     rows = [TracedStatement(s, 0.0, [], [], NOT_SQL) if s == PYTHON_OPERATION else next(traced) for s in statements]
-    return MigrationTrace(database.engine.label, rows, migration)
+    return MigrationTrace(database.engine.label, rows, migration, atomic)
 
 
 def _in_release(release: Release, database: Database, *args: str) -> str:

@@ -27,7 +27,7 @@ CHAIN = [
     ("0004", "add_volatile", "AddField, db_default=Random()", "add-a-column-and-fill-it"),
     ("0005", "add_default_only", "AddField, NOT NULL, default=0", "add-a-column-and-fill-it"),
     ("0006", "set_not_null", "AlterField, null → NOT NULL", "add-a-column-and-fill-it"),
-    ("0007", "drop_not_null", "AlterField, NOT NULL → null", None),
+    ("0007", "drop_not_null", "AlterField, NOT NULL → null", "add-a-constraint"),
     ("0008", "varchar_longer", "AlterField, varchar(20) → varchar(40)", None),
     ("0009", "varchar_shorter", "AlterField, varchar(40) → varchar(16)", None),
     ("0010", "int_to_bigint", "AlterField, integer → bigint", None),
@@ -35,13 +35,18 @@ CHAIN = [
     ("0012", "remove_index", "RemoveIndex", None),
     ("0013", "add_index_concurrently", "AddIndexConcurrently", "add-index-concurrently"),
     ("0014", "remove_index_concurrently", "RemoveIndexConcurrently", None),
-    ("0015", "add_check", "AddConstraint, CHECK", None),
-    ("0016", "add_unique", "AddConstraint, UNIQUE", None),
-    ("0017", "add_foreign_key", "AddField, ForeignKey", None),
-    ("0018", "rename_field", "RenameField", None),
-    ("0019", "remove_field", "RemoveField", "remove-a-field"),
-    ("0020", "rename_model", "RenameModel", None),
-    ("0021", "delete_model", "DeleteModel", "remove-a-field"),
+    ("0015", "add_check", "AddConstraint, CHECK", "add-a-constraint"),
+    ("0016", "remove_check", "RemoveConstraint, CHECK", "add-a-constraint"),
+    ("0017", "add_check_not_valid", "AddConstraintNotValid, CHECK", "add-a-constraint"),
+    ("0018", "validate_check", "ValidateConstraint, CHECK", "add-a-constraint"),
+    ("0019", "add_unique", "AddConstraint, UNIQUE", "add-a-constraint"),
+    ("0020", "remove_unique", "RemoveConstraint, UNIQUE", None),
+    ("0021", "add_unique_using_index", "UNIQUE: index concurrently, USING INDEX", "add-a-constraint"),
+    ("0022", "add_foreign_key", "AddField, ForeignKey", "add-a-foreign-key"),
+    ("0023", "rename_field", "RenameField", None),
+    ("0024", "remove_field", "RemoveField", "remove-a-field"),
+    ("0025", "rename_model", "RenameModel", None),
+    ("0026", "delete_model", "DeleteModel", "remove-a-field"),
 ]
 # What the evidence records: the operation of each step; the reference shows no SQL of its own.
 OPERATIONS = {label: operation for _, label, operation, _ in CHAIN}
@@ -55,6 +60,7 @@ OPERATION_TABLES = {label: [ORDERS] for label in OPERATIONS} | {
 # as long as the statement runs on a table of this size.
 NO, BRIEFLY, WHOLE = "no", "briefly", "whole statement"
 NO_LOCK_VIEW = "no lock view"
+NO_SQL = "no SQL"  # the operation does nothing on this engine (a validation only PostgreSQL needs)
 # Online DDL on MariaDB works under a mode that lets reads and writes through and takes MDL_EXCLUSIVE only to start
 # and to swap in the result: however long the statement, a wait for that mode is brief.
 MDL_EXCLUSIVE = "MDL_EXCLUSIVE"
@@ -109,6 +115,8 @@ def modes(traces: list[MigrationTrace], tables: list[str]) -> list[str]:
 def how(traces: list[MigrationTrace]) -> tuple[str, list[str]]:
     """How the locks were seen: exact, observed while running, not observable or no lock view; and each way once."""
     methods = list(dict.fromkeys(s.method for trace in traces for s in trace.statements))
+    if not methods:
+        return NO_SQL, methods
     if any(method == SQLITE for method in methods):
         return NO_LOCK_VIEW, methods
     if any(method.startswith(OBSERVED) for method in methods):
@@ -118,37 +126,43 @@ def how(traces: list[MigrationTrace]) -> tuple[str, list[str]]:
     return "not observable", methods
 
 
-def wait(traces: list[MigrationTrace], tables: list[str], kind: str, growing: bool) -> str:
-    """What a read or write (``kind``) of the table faces while the operation runs: NO, BRIEFLY or WHOLE."""
+def wait(traces: list[MigrationTrace], tables: list[str], kind: str, growing: bool,
+         lasting: list[bool] | None = None) -> str:
+    """What a read or write (``kind``) of the table faces while the operation runs: NO, BRIEFLY or WHOLE.
+    ``lasting`` says, statement by statement, whether its own time grows with the rows: in a migration that is not
+    atomic each statement holds its locks for its own time only."""
     if how(traces)[0] == NO_LOCK_VIEW:
         # SQLite, in its default rollback-journal mode (Django's too): a schema change shuts writers out (the
         # tracer's finding, tested in tests/test_trace.py), and readers too once it takes the file's EXCLUSIVE
         # lock, to spill a big change to disk or to commit. A rebuild's readers wait: the deploys measure it.
         return WHOLE if growing else BRIEFLY
     held_throughout = blocked = False
-    for statement in (s for trace in traces for s in trace.statements):
+    for position, statement in enumerate(s for trace in traces for s in trace.statements):
         taken = {mode for table in tables for mode in statement.modes_on(table)}
         blocking = {mode for mode in taken if BLOCKS.get(mode, {}).get(kind)}
         blocked = blocked or bool(blocking)
         # MDL_EXCLUSIVE beside a mode the statement works under is the brief start and swap of online DDL.
         brief = blocking == {MDL_EXCLUSIVE} and bool(taken - blocking)
-        held_throughout = held_throughout or (bool(blocking) and not brief)
+        # In one transaction a lock lasts to the end; a statement run alone holds its locks for its own time.
+        lasts = growing if traces[-1].atomic or not lasting else lasting[position % len(lasting)]
+        held_throughout = held_throughout or (bool(blocking) and not brief and lasts)
     if not blocked:
         return NO
-    return WHOLE if growing and held_throughout else BRIEFLY
+    return WHOLE if held_throughout else BRIEFLY
 
 
-def cells(label: str, traces: list[MigrationTrace], growing: bool) -> dict:
-    """The Lock, Reads wait and Writes wait cells of ``label``'s row, from ``traces`` and whether its time grows."""
+def cells(label: str, traces: list[MigrationTrace], growing: bool, lasting: list[bool] | None = None) -> dict:
+    """The Lock, Reads wait and Writes wait cells of ``label``'s row, from ``traces``, whether its time grows and
+    whether each statement's does (``lasting``, see :func:`wait`)."""
     tables = OPERATION_TABLES[label]
     return {
         "lock_modes": modes(traces, tables),
         # A lock on another table: the one a foreign key points to.
         "other_tables": {table: found for table in TABLES if table not in tables and (found := modes(traces, [table]))},
-        "reads_wait": wait(traces, tables, "reads", growing),
-        "writes_wait": wait(traces, tables, "writes", growing),
+        "reads_wait": wait(traces, tables, "reads", growing, lasting),
+        "writes_wait": wait(traces, tables, "writes", growing, lasting),
         # What requests to those other tables face: a foreign key's target is usually a busy table.
-        "other_waits": {table: {kind: wait(traces, [table], kind, growing) for kind in ("reads", "writes")}
+        "other_waits": {table: {kind: wait(traces, [table], kind, growing, lasting) for kind in ("reads", "writes")}
                         for table in TABLES if table not in tables and modes(traces, [table])},
     }
 
@@ -159,17 +173,19 @@ def figures(label: str, small: MigrationTrace, large: MigrationTrace, small_rows
     traces = [small, large]
     small_ms, large_ms = (round(sum(s.ms for s in trace.statements), 1) for trace in traces)
     growing = grows(small_ms, large_ms)
+    lasting = [grows(a.ms, b.ms) for a, b in zip(small.statements, large.statements, strict=True)]
     observed, methods = how(traces)
     return {
         "migration": large.migration,
         "tables": tables,
         "guide": GUIDES[label],
-        **cells(label, traces, growing),
+        **cells(label, traces, growing, lasting),
         "blocks_reads": any(trace.blocks_reads(table) for trace in traces for table in tables),
         "blocks_writes": any(trace.blocks_writes(table) for trace in traces for table in tables),
         "small_rows": small_rows, "small_ms": small_ms,
         "large_rows": large_rows, "large_ms": large_ms,
         "grows": growing,
+        "statements_grow": lasting,
         "observed": observed,
         "methods": methods,
         "traces": {"small": small.to_json(), "large": large.to_json()},

@@ -67,3 +67,67 @@ def refuse_a_transaction(operation, schema_editor):
             f"The {type(operation).__name__} operation cannot be executed inside a transaction "
             "(set atomic = False on the migration)."
         )
+
+
+class AddConstraintNotValidOnPostgreSQL(migrations.AddConstraint):
+    """django.contrib.postgres's AddConstraintNotValid on PostgreSQL (a CHECK that skips the rows already there);
+    Django's AddConstraint on other engines. Imported only on PostgreSQL: it needs the driver."""
+
+    def describe(self):
+        return f"Create constraint {self.constraint.name} on {self.model_name}, NOT VALID on PostgreSQL"
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        from django.contrib.postgres.operations import AddConstraintNotValid
+
+        AddConstraintNotValid(self.model_name, self.constraint).database_forwards(
+            app_label, schema_editor, from_state, to_state)
+
+
+class ValidateConstraintOnPostgreSQL(migrations.operations.base.Operation):
+    """django.contrib.postgres's ValidateConstraint on PostgreSQL; nothing on other engines, nor in the state."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, model_name, name):
+        self.model_name, self.name = model_name, name
+
+    def deconstruct(self):
+        return self.__class__.__name__, [], {"model_name": self.model_name, "name": self.name}
+
+    def describe(self):
+        return f"Validate constraint {self.name} on {self.model_name} (PostgreSQL)"
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            from django.contrib.postgres.operations import ValidateConstraint
+
+            ValidateConstraint(self.model_name, self.name).database_forwards(
+                app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+
+class AddUniqueConstraintConcurrently(migrations.AddConstraint):
+    """On PostgreSQL, CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … UNIQUE USING INDEX: the form of
+    guides/add-a-constraint.md, without its checks for a run that failed. Django's AddConstraint elsewhere."""
+
+    def describe(self):
+        return f"Create constraint {self.constraint.name} on {self.model_name}, its index concurrently on PostgreSQL"
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        refuse_a_transaction(self, schema_editor)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        qn = schema_editor.quote_name
+        table, name = qn(model._meta.db_table), qn(self.constraint.name)
+        columns = ", ".join(qn(model._meta.get_field(field).column) for field in self.constraint.fields)
+        schema_editor.execute(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} ({columns})")
+        schema_editor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}")

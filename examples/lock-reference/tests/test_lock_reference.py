@@ -28,6 +28,8 @@ CONTRASTS = {
     "remove_index": ["remove_index_concurrently"], "remove_index_concurrently": ["remove_index"],
     "rename_model": ["delete_model"], "delete_model": ["rename_model"],
     "add_nullable": ["add_volatile"], "add_volatile": ["add_nullable"],
+    "add_check": ["add_check_not_valid"], "add_check_not_valid": ["add_check"],
+    "add_unique": ["add_unique_using_index"], "add_unique_using_index": ["add_unique"],
 }
 # Otherwise, the first of these the reference states differently.
 FALLBACK = ["add_index_concurrently", "add_index", "add_nullable", "varchar_shorter", "add_volatile", *LABELS]
@@ -104,9 +106,14 @@ def test_row_locks_and_waits(reference, engine, label):
 
     def row(other: str) -> SimpleNamespace:
         """A row's trace now, and whether its time grows, as recorded (the claim of the other test)."""
-        return SimpleNamespace(trace=reference.traces[other], growing=run[other]["grows"])
+        return SimpleNamespace(trace=reference.traces[other], growing=run[other]["grows"],
+                               lasting=run[other]["statements_grow"])
 
-    if engine.vendor == "sqlite":
+    def cells_of(seen: SimpleNamespace) -> dict:
+        """The cells of this row, as ``seen`` (a row's trace now) gives them."""
+        return demo.cells(label, [seen.trace], seen.growing, seen.lasting)
+
+    if engine.vendor == "sqlite" and reference.traces[label].statements:  # an operation without SQL writes nothing
         check(f"{operation}: on SQLite, no other connection can write while it runs",
               lambda probe: probe.sqlite and probe.write_refused, reference.probes[label]["during"],
               contrast="the same write once the migration has committed",
@@ -114,19 +121,19 @@ def test_row_locks_and_waits(reference, engine, label):
     other = contrast_for(run, label, lambda a, b: [a[k] for k in expected] != [b[k] for k in expected])
     exact = run[label]["observed"] == "exact"
     seen = row(label)
-    if not exact and not agrees(demo.cells(label, [seen.trace], seen.growing), expected, exact):
+    if not exact and not agrees(cells_of(seen), expected, exact):
         # Polled every millisecond, a lock held about as long (MariaDB's MDL_EXCLUSIVE of an instant change) can be
         # missed on a busy machine: what a second look sees counts too, as in tests/test_trace.py.
         retraced = reference.again(label)
         seen.trace = MigrationTrace(seen.trace.engine_label, seen.trace.statements + retraced.statements,
-                                    seen.trace.migration)
+                                    seen.trace.migration, seen.trace.atomic)
     locks = ", ".join(expected["lock_modes"]) or "no lock"
     check(f"{operation} takes {locks} on the table{'' if exact else ' (seen while running: its strongest mode)'}, "
           f"on other tables {expected['other_tables'] or 'none'} ({expected['other_waits'] or 'no wait'}); "
           f"reads wait: {expected['reads_wait']}; writes wait: {expected['writes_wait']}",
-          lambda seen: agrees(demo.cells(label, [seen.trace], seen.growing), expected, exact), seen,
+          lambda seen: agrees(cells_of(seen), expected, exact), seen,
           contrast=f"the row of {demo.OPERATIONS[other]}", against=lambda: row(other),
-          observed=lambda seen: f"{demo.cells(label, [seen.trace], seen.growing)} in {seen.trace.migration}",
+          observed=lambda seen: f"{cells_of(seen)} in {seen.trace.migration}",
           guide=PAGE, engine=engine)
 
 

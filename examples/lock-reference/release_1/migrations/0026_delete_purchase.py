@@ -6,12 +6,11 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0019_remove_order_remark'),
+        ('shop', '0025_rename_order_purchase'),
     ]
 
     operations = [
-        migrations.RenameModel(
-            old_name='Order',
-            new_name='Purchase',
+        migrations.DeleteModel(
+            name='Purchase',
         ),
     ]

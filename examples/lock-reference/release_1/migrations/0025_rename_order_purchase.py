@@ -6,11 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0020_rename_order_purchase'),
+        ('shop', '0024_remove_order_remark'),
     ]
 
     operations = [
-        migrations.DeleteModel(
-            name='Purchase',
+        migrations.RenameModel(
+            old_name='Order',
+            new_name='Purchase',
         ),
     ]

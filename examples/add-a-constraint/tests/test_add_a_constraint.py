@@ -1,0 +1,350 @@
+"""The claims of guides/add-a-constraint.md, checked on real engines."""
+
+import threading
+import time
+
+import pytest
+
+from lab import evidence
+from lab.claims import check
+from lab.deploy import DeployReport, migrate, run_sql
+from lab.engines import sqlite_engine
+from lab.releases import CommandRun, example_module, releases
+from lab.story import Story
+
+demo = example_module("add-a-constraint", "demonstration")
+GUIDE = demo.SLUG
+ROWS = 1_000_000  # the measured steps' table: the CHECK's scan and the index build take long enough to see waits
+MARIADB_ROWS = 300_000  # MariaDB fills slowly; its CHECK copies the table for long enough at this size
+SMALL = 1_000  # where only failures are counted
+BUILD_ROWS = 200_000  # a concurrent build whose scan lasts long enough (tens of ms) to be caught in it
+QUIET = Story(quiet=True)
+
+
+@pytest.fixture(scope="module")
+def orders(engine):
+    """The loosening and the tightening, each in the wrong order and in the right one, once per engine."""
+    made = []
+
+    def new_database():
+        made.append(engine.create_database())
+        return made[-1]
+
+    try:
+        yield demo.orders(new_database, SMALL, QUIET)
+    finally:
+        for database in made:
+            database.drop()
+
+
+def failed(r: DeployReport) -> int:
+    return sum(r.old.errors.values()) + sum(r.new.errors.values())
+
+
+def errors(r: DeployReport) -> str:
+    return "; ".join(f"{count}× {error}" for error, count in (r.old.errors + r.new.errors).most_common(3))
+
+
+@pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
+def test_makemigrations_check_is_clean_at_every_release(release, new_database):
+    result = release.run("makemigrations", "--check", "--dry-run", database=new_database(sqlite_engine()))
+    assert result.ok, f"{release.name}: models and migrations differ:\n{result.stdout}{result.stderr}"
+
+
+def test_code_that_relies_on_a_loosening_fails_until_the_loosening_is_migrated(orders, engine):
+    def fails_on_both(r: DeployReport) -> bool:
+        text = errors(r).lower()
+        return failed(r) > 0 and "shipping_address" in text and "order_quantity_at_most_10" in text
+
+    check("release 2's code serving before its migration: its digital orders fail on NOT NULL and its bulk "
+          "orders on the CHECK", fails_on_both, orders["loosen_code_first"],
+          contrast="release 2's migration first, then its code", against=lambda: orders["loosen_first"],
+          observed=errors, guide=GUIDE, engine=engine)
+
+
+def test_the_loosening_migrated_first_fails_no_request(orders, engine):
+    check("release 2's migration while release 1 serves, then release 2's code: no request fails",
+          lambda r: r.migration.ok and failed(r) == 0, orders["loosen_first"],
+          contrast="release 2's code first, then its migration", against=lambda: orders["loosen_code_first"],
+          observed=lambda r: errors(r) or r.migration.error_line(), guide=GUIDE, engine=engine)
+
+
+def test_a_tightening_shipped_before_the_code_that_satisfies_it_fails(orders, engine):
+    # On PostgreSQL the CHECK goes on NOT VALID whatever the rows, and release 1's next negative total fails; the
+    # validation then fails on the rows release 1 wrote. Elsewhere AddConstraint checks the rows first: it fails.
+    def fails(r: DeployReport) -> bool:
+        if engine.vendor == "postgresql":
+            return not r.migration.ok and sum(r.old.errors.values()) > 0 \
+                and "order_total_cents_gte_0" in errors(r)
+        return not r.migration.ok and "order_total_cents_gte_0" in r.migration.stderr
+
+    check("release 3 deployed while release 1 still writes negative totals fails: on PostgreSQL release 1's "
+          "orders fail and the validation too; elsewhere the migration", fails, orders["tighten_with_code"],
+          contrast="release 3 once release 2 serves and the totals are fixed",
+          against=lambda: orders["tighten_after"],
+          observed=lambda r: f"{r.migration.error_line()}\n{errors(r)}", guide=GUIDE, engine=engine)
+
+
+def test_the_tightening_after_the_code_and_the_data_fails_no_request(orders, engine):
+    check("release 3 deployed once release 2 serves and fix_negative_totals has run: migrated, no request fails",
+          lambda r: r.migration.ok and failed(r) == 0, orders["tighten_after"],
+          contrast="release 3 while release 1 serves", against=lambda: orders["tighten_with_code"],
+          observed=lambda r: f"{r.migration.error_line()}\n{errors(r)}", guide=GUIDE, engine=engine)
+    assert orders["fix_totals"].migration.ok and failed(orders["fix_totals"]) == 0, orders["fix_totals"].summary()
+
+
+def test_fix_negative_totals_runs_again_and_refuses_a_bad_batch_size(new_database):
+    database = new_database(sqlite_engine())
+    demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+    first = demo.RELEASE_2.run("fix_negative_totals", "--batch-size", "300", database=database)
+    again = demo.RELEASE_2.run("fix_negative_totals", database=database)
+    bad = demo.RELEASE_2.run("fix_negative_totals", "--batch-size", "0", database=database)
+    assert first.ok and "Done: 200 totals set to 0" in first.stdout, first.stdout + first.stderr
+    assert again.ok and "Nothing to fix" in again.stdout, again.stdout + again.stderr
+    assert bad.returncode == 1 and "--batch-size must be at least 1, not 0" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+@pytest.fixture(scope="module")
+def steps(postgresql_engine):
+    """The generated CHECK and UNIQUE, and the recipe's three steps, each deployed while release 2 serves."""
+    found = {}
+    for labels in (["check_generated", "unique_generated"], ["check_not_valid", "check_validate",
+                                                              "unique_concurrently"]):
+        database = postgresql_engine.create_database()
+        try:
+            found |= demo.steps(database, labels, ROWS, QUIET)
+        finally:
+            database.drop()
+    return found
+
+
+def stops_everyone(r: DeployReport) -> bool:
+    """The migration held ACCESS EXCLUSIVE for 50 ms or more, and both reads and writes waited half of it."""
+    held = r.locks.longest([s for s in r.locks.held("migrate", demo.ORDERS) if s.mode == "ACCESS EXCLUSIVE"])
+    return r.migration.ok and held >= 50 and r.during_migration("read")["max"] >= 0.5 * held \
+        and r.during_migration("write")["max"] >= 0.5 * held
+
+
+@pytest.mark.measures
+@pytest.mark.parametrize("kind", ["check", "unique"])
+def test_the_generated_constraint_stops_reads_and_writes(steps, postgresql_engine, kind):
+    recipe = "check_validate" if kind == "check" else "unique_concurrently"
+    check(f"AddConstraint({kind.upper()}) holds ACCESS EXCLUSIVE while it reads the whole table: reads and writes "
+          "wait for it", stops_everyone, steps[f"{kind}_generated"], contrast=f"the recipe's {demo.OPERATIONS[recipe]}",
+          against=lambda: steps[recipe], observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
+
+
+def longest_lock_wait_ms(r: DeployReport) -> float:
+    return r.locks.longest(r.locks.waits("workload"))
+
+
+@pytest.mark.measures
+@pytest.mark.parametrize("label", ["check_not_valid", "check_validate", "unique_concurrently"])
+def test_no_step_of_the_recipe_makes_a_request_wait_for_a_lock(steps, postgresql_engine, label):
+    contrast = "unique_generated" if label == "unique_concurrently" else "check_generated"
+    check(f"step {demo.OPERATIONS[label]!r}: no read or write waits 50 ms for a lock", lambda r: r.migration.ok
+          and not r.failures and longest_lock_wait_ms(r) < 50, steps[label], contrast=demo.OPERATIONS[contrast],
+          against=lambda: steps[contrast],
+          observed=lambda r: f"longest lock wait {longest_lock_wait_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
+          engine=postgresql_engine)
+
+
+@pytest.mark.measures
+def test_validation_takes_no_lock_that_stops_writes(steps, postgresql_engine):
+    blocks_writes = {"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
+
+    def harmless(r: DeployReport) -> bool:
+        modes = {s.mode for s in r.locks.held("migrate", demo.ORDERS)}
+        return "SHARE UPDATE EXCLUSIVE" in modes and not modes & blocks_writes
+
+    check("VALIDATE CONSTRAINT holds SHARE UPDATE EXCLUSIVE through its scan, and nothing that stops writes",
+          harmless, steps["check_validate"], contrast="the generated AddConstraint(CHECK)",
+          against=lambda: steps["check_generated"], observed=lambda r: r.locks.summary(), guide=GUIDE,
+          engine=postgresql_engine)
+
+
+def constraints(database) -> dict:
+    """The constraints of the orders table (kind, validated, definition, index valid) and its indexes, by name."""
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT c.conname, c.contype, c.convalidated, pg_get_constraintdef(c.oid), i.indisvalid "
+                       "FROM pg_constraint c LEFT JOIN pg_index i ON i.indexrelid = c.conindid "
+                       f"WHERE c.conrelid = '{demo.ORDERS}'::regclass ORDER BY c.conname")
+        found = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute(f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename = '{demo.ORDERS}'")
+        return {"constraints": found, "indexes": dict(cursor.fetchall())}
+
+
+def test_the_recipe_ends_in_the_schema_the_generated_migrations_make(postgresql_engine, new_database):
+    def migrated(release, until=None) -> dict:
+        database = new_database(postgresql_engine)
+        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+        assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = 0 WHERE total_cents < 0").ok
+        assert migrate(release, database, *(("shop", until) if until else ())).ok
+        if until:  # the unique index alone, built concurrently, without ADD CONSTRAINT … USING INDEX
+            assert run_sql(database, f"CREATE UNIQUE INDEX CONCURRENTLY order_reference_key ON {demo.ORDERS} "
+                                     "(reference)").ok
+        return constraints(database)
+
+    generated = migrated(demo.GENERATED)
+    check("after release 3's migrations the table has the constraints and indexes of the generated ones, "
+          "validated", lambda found: found == generated, migrated(demo.RELEASE_3),
+          contrast="the unique index alone, not made the constraint", against=lambda: migrated(demo.RELEASE_3, "0004"),
+          observed=lambda found: f"{found}\nagainst the generated migrations' {generated}", guide=GUIDE,
+          engine=postgresql_engine)
+
+
+def index_state(database) -> tuple[bool, bool] | None:
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT indisready, indisvalid FROM pg_index WHERE indexrelid = to_regclass('order_reference_key')")
+        return cursor.fetchone()
+
+
+def duplicate(database, reference_of: int) -> CommandRun:
+    """An order whose reference is that of the order filled as number ``reference_of``."""
+    return run_sql(database, f"INSERT INTO {demo.ORDERS} (total_cents, quantity, shipping_address, reference) "
+                             f"VALUES (100, 1, NULL, md5('{reference_of}'))")
+
+
+def build_meeting_a_duplicate(database, when: str) -> CommandRun:
+    """Release 3's unique step, with a duplicate reference written ``when``: "before" the build, or "during" its
+    scan of the table (the moment pg_stat_progress_create_index says so)."""
+    if when == "before":
+        assert duplicate(database, 1).ok
+    outcome = []
+    migration = threading.Thread(target=lambda: outcome.append(migrate(demo.RELEASE_3, database)))
+    migration.start()
+    if when == "during":
+        with database.connect() as connection:
+            cursor = connection.cursor()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT phase FROM pg_stat_progress_create_index WHERE relid = %s::regclass",
+                               [demo.ORDERS])
+                row = cursor.fetchone()
+                if row and row[0] == "building index: scanning table":
+                    break
+                time.sleep(0.002)
+            else:
+                raise AssertionError("the index build was never seen scanning the table")
+        assert duplicate(database, 1).ok
+    migration.join()
+    return outcome[0]
+
+
+def test_a_duplicate_written_during_the_build_leaves_an_index_that_refuses_duplicates(postgresql_engine, new_database):
+    def after(when: str):
+        database = new_database(postgresql_engine)
+        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], BUILD_ROWS, QUIET)
+        assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = 0 WHERE total_cents < 0").ok
+        assert migrate(demo.RELEASE_3, database, "shop", "0004").ok
+        run = build_meeting_a_duplicate(database, when)
+        return database, run, index_state(database), duplicate(database, 2)
+
+    database, run, state, second = after("during")
+    before = after("before")
+    # The contrast, as the guide gives it: the build failed in its scan, and its index refuses nothing.
+    assert not before[1].ok and before[2] == (False, False) and before[3].ok, before[1].stderr
+    check("a duplicate written while the unique index builds makes the build fail; the INVALID index left behind "
+          "refuses the next duplicate", lambda found: not found[1].ok and "order_reference_key" in found[1].stderr
+          and found[2] == (True, False) and not found[3].ok and "order_reference_key" in found[3].stderr,
+          (database, run, state, second), contrast="a duplicate already there when the build starts",
+          against=lambda: before,
+          observed=lambda found: f"{found[1].error_line()}; index ready, valid: {found[2]}; next duplicate: "
+                                 f"{found[3].stderr or 'accepted'}", guide=GUIDE, engine=postgresql_engine)
+    # Recovery, as the guide gives it: migrate says what to do; drop the index, remove the duplicate, migrate again.
+    stopped = migrate(demo.RELEASE_3, database)
+    assert not stopped.ok and "It refuses duplicate writes meanwhile" in stopped.stderr, stopped.stderr
+    assert run_sql(database, "DROP INDEX CONCURRENTLY order_reference_key").ok
+    assert run_sql(database, f"DELETE FROM {demo.ORDERS} WHERE id > {BUILD_ROWS}").ok
+    again = migrate(demo.RELEASE_3, database)
+    assert again.ok and index_state(database) == (True, True), again.stderr
+
+
+def test_release_3_runs_again_after_a_deploy_died_before_recording_it(postgresql_engine, new_database):
+    def again(release) -> CommandRun:
+        """Release 3 applied, its records lost (a deploy killed at the wrong moment), then ``release`` migrated."""
+        database = new_database(postgresql_engine)
+        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+        assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = 0 WHERE total_cents < 0").ok
+        assert migrate(demo.RELEASE_3, database).ok
+        assert run_sql(database, "DELETE FROM django_migrations WHERE app = 'shop' AND name >= '0005'").ok
+        return migrate(release, database)
+
+    check("migrating release 3 again after its unique step ran unrecorded succeeds", lambda run: run.ok,
+          again(demo.RELEASE_3), contrast="the generated AddConstraint(UNIQUE) migrated again",
+          against=lambda: again(demo.GENERATED), observed=CommandRun.error_line, guide=GUIDE,
+          engine=postgresql_engine)
+
+
+def test_validation_refuses_negative_totals_and_runs_again_once_they_are_fixed(postgresql_engine, new_database):
+    def migrated(fixed: bool):
+        database = new_database(postgresql_engine)
+        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+        if fixed:
+            assert demo.RELEASE_2.run("fix_negative_totals", database=database).ok
+        return database, migrate(demo.RELEASE_3, database)
+
+    database, run = migrated(fixed=False)
+    check("the NOT VALID CHECK goes on over negative totals; VALIDATE refuses them, naming the constraint",
+          lambda found: not found[1].ok and "order_total_cents_gte_0" in found[1].stderr
+          and "Applying shop.0003_order_total_cents_gte_0... OK" in found[1].stdout, (database, run),
+          contrast="the totals fixed first", against=lambda: migrated(fixed=True),
+          observed=lambda found: found[1].error_line(), guide=GUIDE, engine=postgresql_engine)
+    assert demo.RELEASE_2.run("fix_negative_totals", database=database).ok
+    fixed = migrate(demo.RELEASE_3, database)
+    assert fixed.ok, fixed.stderr
+
+
+def test_on_mariadb_a_check_constraint_copies_the_table(mariadb_engine, new_database):
+    database = new_database(mariadb_engine)
+    demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+
+    def in_place(constraint: str) -> CommandRun:
+        return run_sql(database, f"ALTER TABLE {demo.ORDERS} ADD CONSTRAINT {constraint}, ALGORITHM=INPLACE, LOCK=NONE")
+
+    check("MariaDB refuses to add a CHECK in place: it copies the table", lambda run: not run.ok
+          and "ALGORITHM=INPLACE is not supported" in run.stderr, in_place("c CHECK (quantity >= 1)"),
+          contrast="a UNIQUE constraint, added in place", against=lambda: in_place("u UNIQUE (reference)"),
+          observed=lambda run: run.stderr or "accepted", guide=GUIDE, engine=mariadb_engine)
+
+
+def test_on_mariadb_dropping_not_null_rebuilds_the_table_in_place(mariadb_engine, new_database):
+    database = new_database(mariadb_engine)
+    demo.table(database, [demo.RELEASE_1], SMALL, QUIET)
+
+    def modify(algorithm: str) -> CommandRun:
+        return run_sql(database, f"ALTER TABLE {demo.ORDERS} MODIFY shipping_address longtext NULL, "
+                                 f"ALGORITHM={algorithm}, LOCK=NONE")
+
+    check("MariaDB cannot drop NOT NULL instantly or without copying the rows: only in place, rebuilding the table",
+          lambda runs: all(not run.ok and "not supported" in run.stderr for run in runs),
+          [modify("INSTANT"), modify("NOCOPY")], contrast="ALGORITHM=INPLACE, LOCK=NONE",
+          against=lambda: [modify("INPLACE")], observed=lambda runs: "; ".join(r.stderr or "accepted" for r in runs),
+          guide=GUIDE, engine=mariadb_engine)
+
+
+@pytest.mark.measures
+def test_on_mariadb_the_check_makes_writes_wait_and_the_unique_does_not(mariadb_engine, new_database):
+    database = new_database(mariadb_engine)
+    found = demo.steps(database, ["check_generated", "unique_generated"], MARIADB_ROWS, QUIET)
+
+    def writes_wait(r: DeployReport) -> bool:
+        running = r.longest_lock(demo.ORDERS)
+        return r.migration.ok and running is not None and running.ms >= 200 \
+            and r.during_migration("write")["max"] >= 0.5 * running.ms \
+            and r.during_migration("read")["max"] < 0.5 * running.ms
+
+    check("on MariaDB, AddConstraint(CHECK) makes writes wait for most of the table's copy, and reads not",
+          writes_wait,
+          found["check_generated"], contrast="AddConstraint(UNIQUE), built in place",
+          against=lambda: found["unique_generated"], observed=DeployReport.summary, guide=GUIDE,
+          engine=mariadb_engine)
+
+
+@pytest.mark.parametrize("release,app_label,migration", demo.SQL)
+def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
+    mismatch = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
+    assert mismatch is None, mismatch
