@@ -48,6 +48,7 @@ FIGURE_NAMES = {
     "new_release_failures": "Failed requests of the new release",
     "first_error": "Most common error",
     "writes_during_migration": "Writes during the migration",
+    "migration_outcome": "The migration or command",
 }
 
 

@@ -1,7 +1,10 @@
 """The claims of guides/add-a-constraint.md, checked on real engines."""
 
+import dataclasses
 import threading
 import time
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pytest
 
@@ -93,16 +96,50 @@ def test_the_tightening_after_the_code_and_the_data_fails_no_request(orders, eng
     assert orders["fix_totals"].migration.ok and failed(orders["fix_totals"]) == 0, orders["fix_totals"].summary()
 
 
-def test_fix_negative_totals_runs_again_and_refuses_a_bad_batch_size(new_database):
+def negative_totals(database) -> int:
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT count(*) FROM {demo.ORDERS} WHERE total_cents < 0")
+        return cursor.fetchone()[0]
+
+
+def test_fix_negative_totals_fixes_what_a_stopped_run_left(new_database):
     database = new_database(sqlite_engine())
     demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
     first = demo.RELEASE_2.run("fix_negative_totals", "--batch-size", "300", database=database)
-    again = demo.RELEASE_2.run("fix_negative_totals", database=database)
-    bad = demo.RELEASE_2.run("fix_negative_totals", "--batch-size", "0", database=database)
     assert first.ok and "Done: 200 totals set to 0" in first.stdout, first.stdout + first.stderr
-    assert again.ok and "Nothing to fix" in again.stdout, again.stdout + again.stderr
+    # What a run stopped half-way leaves: negative totals in the ids it had not reached.
+    assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = -1 WHERE id > 970").ok
+    left = negative_totals(database)
+    again = demo.RELEASE_2.run("fix_negative_totals", database=database)
+    done = demo.RELEASE_2.run("fix_negative_totals", database=database)
+    check("a second run of fix_negative_totals fixes what is left; a third finds nothing to fix",
+          lambda found: found[0] == 0 and found[1], (negative_totals(database), "Nothing to fix" in done.stdout),
+          contrast="the table before the second run", against=lambda: (left, False),
+          observed=lambda found: f"{found[0]} negative totals left; {again.stdout}{done.stdout}", guide=GUIDE,
+          engine=sqlite_engine())
+    bad = demo.RELEASE_2.run("fix_negative_totals", "--batch-size", "0", database=database)
     assert bad.returncode == 1 and "--batch-size must be at least 1, not 0" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_fix_negative_totals_fails_when_negative_totals_arrive_while_it_runs(postgresql_engine, new_database):
+    def fixed(arriving: bool) -> CommandRun:
+        database = new_database(postgresql_engine)
+        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+        if arriving:  # as release 1 would, still serving somewhere: a new negative total with every batch
+            assert run_sql(database, "CREATE FUNCTION old_code() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                                     f"INSERT INTO {demo.ORDERS} (total_cents, quantity, shipping_address, reference) "
+                                     "VALUES (-100, 1, 'x', md5(random()::text)); RETURN NULL; END $$",
+                           f"CREATE TRIGGER old_code AFTER UPDATE ON {demo.ORDERS} FOR EACH STATEMENT "
+                           "EXECUTE FUNCTION old_code()").ok
+        return demo.RELEASE_2.run("fix_negative_totals", "--batch-size", "300", database=database)
+
+    check("fix_negative_totals ends with an error, not 'Done', when negative totals arrive while it runs",
+          lambda run: run.returncode == 1 and "still have a negative total" in run.stderr
+          and "Traceback" not in run.stderr, fixed(arriving=True), contrast="no negative total arriving",
+          against=lambda: fixed(arriving=False), observed=lambda run: run.stdout + run.stderr, guide=GUIDE,
+          engine=postgresql_engine)
 
 
 @pytest.fixture(scope="module")
@@ -208,59 +245,163 @@ def duplicate(database, reference_of: int) -> CommandRun:
                              f"VALUES (100, 1, NULL, md5('{reference_of}'))")
 
 
-def build_meeting_a_duplicate(database, when: str) -> CommandRun:
-    """Release 3's unique step, with a duplicate reference written ``when``: "before" the build, or "during" its
-    scan of the table (the moment pg_stat_progress_create_index says so)."""
-    if when == "before":
-        assert duplicate(database, 1).ok
+def before_the_unique_step(engine, new_database, rows: int):
+    """A new database at release 3's 0004, its ``rows`` orders' totals fixed: the unique step is next."""
+    database = new_database(engine)
+    demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], rows, QUIET)
+    assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = 0 WHERE total_cents < 0").ok
+    assert migrate(demo.RELEASE_3, database, "shop", "0004").ok
+    return database
+
+
+def in_background(work):
+    """Start ``work`` in a thread; the function returned waits for it and gives its result."""
     outcome = []
-    migration = threading.Thread(target=lambda: outcome.append(migrate(demo.RELEASE_3, database)))
-    migration.start()
-    if when == "during":
-        with database.connect() as connection:
-            cursor = connection.cursor()
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                cursor.execute("SELECT phase FROM pg_stat_progress_create_index WHERE relid = %s::regclass",
-                               [demo.ORDERS])
-                row = cursor.fetchone()
-                if row and row[0] == "building index: scanning table":
-                    break
-                time.sleep(0.002)
-            else:
-                raise AssertionError("the index build was never seen scanning the table")
-        assert duplicate(database, 1).ok
-    migration.join()
-    return outcome[0]
+    thread = threading.Thread(target=lambda: outcome.append(work()))
+    thread.start()
+    return lambda: (thread.join(), outcome[0])[1]
 
 
-def test_a_duplicate_written_during_the_build_leaves_an_index_that_refuses_duplicates(postgresql_engine, new_database):
-    def after(when: str):
+def wait_for_phase(database, phase: str) -> None:
+    """Until the index build on the orders is in ``phase`` (as pg_stat_progress_create_index names it)."""
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT phase FROM pg_stat_progress_create_index WHERE relid = %s::regclass",
+                           [demo.ORDERS])
+            row = cursor.fetchone()
+            if row and row[0] == phase:
+                return
+            time.sleep(0.002)
+    raise AssertionError(f"the index build was never seen {phase!r}")
+
+
+@contextmanager
+def snapshot_held(database):
+    """A REPEATABLE READ transaction that has read the orders, open until the block ends: a concurrent build waits
+    for it before it finishes ("waiting for old snapshots")."""
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute(f"SELECT count(*) FROM {demo.ORDERS} WHERE id = 1")
+        yield
+        cursor.execute("COMMIT")
+
+
+def build_meeting_a_duplicate(database, when: str) -> SimpleNamespace:
+    """Release 3's unique step, with a duplicate reference written ``when``: "before" the build, "during" its scan of
+    the table, or once the index is "ready" (the build held at its end by an open snapshot). What the migration did,
+    what the write did, the index's state (ready, valid) and whether a second duplicate is refused afterwards."""
+    if when == "before":
+        written = duplicate(database, 1)
+        run = migrate(demo.RELEASE_3, database)
+    elif when == "during":
+        result = in_background(lambda: migrate(demo.RELEASE_3, database))
+        wait_for_phase(database, "building index: scanning table")
+        written = duplicate(database, 1)
+        run = result()
+    else:
+        with snapshot_held(database):
+            result = in_background(lambda: migrate(demo.RELEASE_3, database))
+            wait_for_phase(database, "waiting for old snapshots")
+            written = duplicate(database, 1)
+        run = result()
+    return SimpleNamespace(run=run, written=written, index=index_state(database), next=duplicate(database, 2))
+
+
+def test_duplicates_meet_the_unique_build_at_three_moments(postgresql_engine, new_database):
+    found = {}
+    for when in ("before", "during", "ready"):
+        database = before_the_unique_step(postgresql_engine, new_database, BUILD_ROWS)
+        found[when] = build_meeting_a_duplicate(database, when)
+        found[when].database = database
+
+    def shown(f: SimpleNamespace) -> str:
+        return (f"migration: {f.run.error_line() or 'succeeded'}; the duplicate: {f.written.stderr or 'written'}; "
+                f"index ready, valid: {f.index}; a second duplicate: {f.next.stderr or 'written'}")
+
+    check("a duplicate written during the build's scan makes the build fail at its end; the INVALID index left "
+          "behind refuses the next duplicate", lambda f: f.written.ok and not f.run.ok
+          and "order_reference_key" in f.run.stderr and f.index == (True, False) and not f.next.ok
+          and "order_reference_key" in f.next.stderr, found["during"],
+          contrast="a duplicate already there when the build starts", against=lambda: found["before"],
+          observed=shown, guide=GUIDE, engine=postgresql_engine)
+    # The contrast, as the guide states it: the build failed in its scan, and its index refuses nothing.
+    before = found["before"]
+    assert not before.run.ok and before.index == (False, False) and before.next.ok, shown(before)
+    check("a duplicate written once the index is ready fails at once, though the migration still runs; the build "
+          "then succeeds", lambda f: not f.written.ok and "order_reference_key" in f.written.stderr and f.run.ok
+          and f.index == (True, True), found["ready"], contrast="a duplicate written during the scan",
+          against=lambda: found["during"], observed=shown, guide=GUIDE, engine=postgresql_engine)
+    # Recovery, as the guide gives it: migrate says what to do; drop the index, remove the duplicates, migrate again.
+    for when in ("during", "before"):
+        database = found[when].database
+        stopped = migrate(demo.RELEASE_3, database)
+        assert not stopped.ok and "is INVALID" in stopped.stderr, stopped.stderr
+        assert ("refuses duplicate writes meanwhile" in stopped.stderr) == (when == "during"), stopped.stderr
+        assert run_sql(database, "DROP INDEX CONCURRENTLY order_reference_key").ok
+        assert run_sql(database, f"DELETE FROM {demo.ORDERS} WHERE id > {BUILD_ROWS}").ok
+        again = migrate(demo.RELEASE_3, database)
+        assert again.ok and index_state(database) == (True, True), again.stderr
+
+
+def test_the_unique_build_waits_whatever_lock_timeout_the_session_sets(postgresql_engine, new_database):
+    """The build waits for an open snapshot past the 200 ms lock timeout its session starts with."""
+    database = before_the_unique_step(postgresql_engine, new_database, SMALL)
+    options = {**database.settings.get("OPTIONS", {}), "options": "-c lock_timeout=200"}
+    timed = dataclasses.replace(database, settings={**database.settings, "OPTIONS": options})
+    with snapshot_held(database):
+        result = in_background(lambda: migrate(demo.RELEASE_3, timed))
+        wait_for_phase(database, "waiting for old snapshots")
+        time.sleep(0.5)  # past the session's timeout
+    run = result()
+
+    def plain_build() -> tuple[bool, str]:
+        """The same CREATE UNIQUE INDEX CONCURRENTLY run under the session's timeout, the snapshot held as long."""
+        other = before_the_unique_step(postgresql_engine, new_database, SMALL)
+        with snapshot_held(other), other.connect(options="-c lock_timeout=200") as connection:
+            try:
+                connection.cursor().execute(f"CREATE UNIQUE INDEX CONCURRENTLY order_reference_key ON {demo.ORDERS} "
+                                            "(reference)")
+            except Exception as exc:  # the lock timeout, as the contrast expects
+                return False, str(exc)
+        return True, ""
+
+    check("the unique step waits out an open snapshot although migrate's session has a 200 ms lock timeout, and "
+          "then attaches the index", lambda found: found[0], (run.ok, run.stderr), contrast="the same build "
+          "statement under that timeout", against=plain_build, observed=lambda found: found[1] or "built",
+          guide=GUIDE, engine=postgresql_engine)
+    assert index_state(database) == (True, True)
+
+
+def test_an_index_built_before_is_kept_and_made_the_constraint(postgresql_engine, new_database):
+    def over_an_index(release, until: str, columns: str = "reference") -> tuple[CommandRun, int, int]:
+        """``release`` migrated to ``until``, a unique index of the constraint's name built by hand on ``columns``,
+        then the rest migrated: what migrate did, and the index's oid before and after."""
         database = new_database(postgresql_engine)
-        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], BUILD_ROWS, QUIET)
+        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
         assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = 0 WHERE total_cents < 0").ok
-        assert migrate(demo.RELEASE_3, database, "shop", "0004").ok
-        run = build_meeting_a_duplicate(database, when)
-        return database, run, index_state(database), duplicate(database, 2)
+        assert migrate(release, database, "shop", until).ok
+        assert run_sql(database, f"CREATE UNIQUE INDEX CONCURRENTLY order_reference_key ON {demo.ORDERS} "
+                                 f"({columns})").ok
 
-    database, run, state, second = after("during")
-    before = after("before")
-    # The contrast, as the guide gives it: the build failed in its scan, and its index refuses nothing.
-    assert not before[1].ok and before[2] == (False, False) and before[3].ok, before[1].stderr
-    check("a duplicate written while the unique index builds makes the build fail; the INVALID index left behind "
-          "refuses the next duplicate", lambda found: not found[1].ok and "order_reference_key" in found[1].stderr
-          and found[2] == (True, False) and not found[3].ok and "order_reference_key" in found[3].stderr,
-          (database, run, state, second), contrast="a duplicate already there when the build starts",
-          against=lambda: before,
-          observed=lambda found: f"{found[1].error_line()}; index ready, valid: {found[2]}; next duplicate: "
-                                 f"{found[3].stderr or 'accepted'}", guide=GUIDE, engine=postgresql_engine)
-    # Recovery, as the guide gives it: migrate says what to do; drop the index, remove the duplicate, migrate again.
-    stopped = migrate(demo.RELEASE_3, database)
-    assert not stopped.ok and "It refuses duplicate writes meanwhile" in stopped.stderr, stopped.stderr
-    assert run_sql(database, "DROP INDEX CONCURRENTLY order_reference_key").ok
-    assert run_sql(database, f"DELETE FROM {demo.ORDERS} WHERE id > {BUILD_ROWS}").ok
-    again = migrate(demo.RELEASE_3, database)
-    assert again.ok and index_state(database) == (True, True), again.stderr
+        def oid() -> int | None:
+            with database.connect() as connection:
+                cursor = connection.cursor()
+                cursor.execute("SELECT to_regclass('order_reference_key')::oid::int8")
+                return cursor.fetchone()[0]
+
+        built = oid()
+        return migrate(release, database), built, oid()
+
+    check("a valid index of the constraint's name, left by an earlier run, is kept and becomes the constraint",
+          lambda found: found[0].ok and found[1] == found[2], over_an_index(demo.RELEASE_3, "0004"),
+          contrast="the generated AddConstraint(UNIQUE) over the same index",
+          against=lambda: over_an_index(demo.GENERATED, "0003"), observed=lambda found: found[0].error_line(),
+          guide=GUIDE, engine=postgresql_engine)
+    elsewhere = over_an_index(demo.RELEASE_3, "0004", columns="id")[0]
+    assert not elsewhere.ok and "is not UNIQUE (reference)" in elsewhere.stderr, elsewhere.stderr
 
 
 def test_release_3_runs_again_after_a_deploy_died_before_recording_it(postgresql_engine, new_database):
@@ -293,9 +434,32 @@ def test_validation_refuses_negative_totals_and_runs_again_once_they_are_fixed(p
           and "Applying shop.0003_order_total_cents_gte_0... OK" in found[1].stdout, (database, run),
           contrast="the totals fixed first", against=lambda: migrated(fixed=True),
           observed=lambda found: found[1].error_line(), guide=GUIDE, engine=postgresql_engine)
+    check("after the failed validation the constraint stays, NOT VALID, and refuses a negative total and an update "
+          "of a row that breaks it", enforced, database, contrast="release 2's schema, without the constraint",
+          against=lambda: migrated_to_release_2(postgresql_engine, new_database), observed=str, guide=GUIDE,
+          engine=postgresql_engine)
     assert demo.RELEASE_2.run("fix_negative_totals", database=database).ok
     fixed = migrate(demo.RELEASE_3, database)
     assert fixed.ok, fixed.stderr
+
+
+def migrated_to_release_2(engine, new_database):
+    database = new_database(engine)
+    demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+    return database
+
+
+def enforced(database) -> bool:
+    """Whether the CHECK is there, not validated, and refuses both a negative insert and an update of a negative row
+    that leaves its total alone."""
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT convalidated FROM pg_constraint WHERE conname = 'order_total_cents_gte_0'")
+        row = cursor.fetchone()
+    insert = run_sql(database, f"INSERT INTO {demo.ORDERS} (total_cents, quantity, reference) VALUES (-1, 1, 'x')")
+    update = run_sql(database, f"UPDATE {demo.ORDERS} SET quantity = 2 WHERE id = (SELECT min(id) FROM "
+                               f"{demo.ORDERS} WHERE total_cents < 0)")
+    return row == (False,) and not insert.ok and not update.ok
 
 
 def test_on_mariadb_a_check_constraint_copies_the_table(mariadb_engine, new_database):
@@ -326,11 +490,28 @@ def test_on_mariadb_dropping_not_null_rebuilds_the_table_in_place(mariadb_engine
           guide=GUIDE, engine=mariadb_engine)
 
 
-@pytest.mark.measures
-def test_on_mariadb_the_check_makes_writes_wait_and_the_unique_does_not(mariadb_engine, new_database):
-    database = new_database(mariadb_engine)
-    found = demo.steps(database, ["check_generated", "unique_generated"], MARIADB_ROWS, QUIET)
+@pytest.fixture(scope="module")
+def mariadb_deploys(mariadb_engine):
+    """The generated CHECK and UNIQUE, each deployed while release 2 serves, and release 2 deployed while release 1
+    serves, on MariaDB."""
+    found = {}
+    for build in (lambda database: demo.steps(database, ["check_generated", "unique_generated"], MARIADB_ROWS, QUIET),
+                  lambda database: {"loosen_first": loosened(database)}):
+        database = mariadb_engine.create_database()
+        try:
+            found |= build(database)
+        finally:
+            database.drop()
+    return found
 
+
+def loosened(database) -> DeployReport:
+    demo.table(database, [demo.RELEASE_1], MARIADB_ROWS, QUIET)
+    return demo.deploy(database, demo.RELEASE_1, demo.RELEASE_2, QUIET)
+
+
+@pytest.mark.measures
+def test_on_mariadb_the_check_makes_writes_wait_and_the_unique_does_not(mariadb_deploys, mariadb_engine):
     def writes_wait(r: DeployReport) -> bool:
         running = r.longest_lock(demo.ORDERS)
         return r.migration.ok and running is not None and running.ms >= 200 \
@@ -338,9 +519,17 @@ def test_on_mariadb_the_check_makes_writes_wait_and_the_unique_does_not(mariadb_
             and r.during_migration("read")["max"] < 0.5 * running.ms
 
     check("on MariaDB, AddConstraint(CHECK) makes writes wait for most of the table's copy, and reads not",
-          writes_wait,
-          found["check_generated"], contrast="AddConstraint(UNIQUE), built in place",
-          against=lambda: found["unique_generated"], observed=DeployReport.summary, guide=GUIDE,
+          writes_wait, mariadb_deploys["check_generated"], contrast="AddConstraint(UNIQUE), built in place",
+          against=lambda: mariadb_deploys["unique_generated"], observed=DeployReport.summary, guide=GUIDE,
+          engine=mariadb_engine)
+
+
+@pytest.mark.measures
+def test_on_mariadb_dropping_not_null_lets_writes_go_on(mariadb_deploys, mariadb_engine):
+    check("on MariaDB, release 2's migration (NOT NULL dropped in place) makes no write wait 100 ms",
+          lambda r: r.migration.ok and not r.failures and r.during_migration("write")["max"] < 100,
+          mariadb_deploys["loosen_first"], contrast="AddConstraint(CHECK), which copies the table",
+          against=lambda: mariadb_deploys["check_generated"], observed=DeployReport.summary, guide=GUIDE,
           engine=mariadb_engine)
 
 

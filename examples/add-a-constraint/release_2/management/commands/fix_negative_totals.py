@@ -40,4 +40,9 @@ class Command(BaseCommand):
                               f"{fixed:,} fixed")
             self.stdout.flush()
             start = end + 1
+        # A release 1 instance still serving writes new negative totals, past ``last`` or over rows fixed already.
+        left = negative.count()
+        if left:
+            raise CommandError(f"{left:,} orders still have a negative total, written while this ran: is release 1 "
+                               "still serving somewhere? Run this command again once it is gone.")
         self.stdout.write(self.style.SUCCESS(f"Done: {fixed:,} totals set to 0 in {time.monotonic() - started:.1f} s."))
