@@ -107,11 +107,25 @@ def sql_mismatch(slug: str, release: str, app_label: str, migration: str, databa
     path = sql_path(slug, release, migration, database.engine.vendor)
     if not path.is_file():
         return f"no recorded SQL at {path.relative_to(EXAMPLES.parent)}: run nox -s evidence -- {slug}"
-    printed = sqlmigrate(slug, release, app_label, migration, database)
+    printed = _printed_for_release(slug, release, database)[app_label, migration]
     if printed == path.read_text():
         return None
     return (f"{release} {migration} on {database.engine.label}, Django {django_series()}, prints other SQL than "
             f"{path.relative_to(EXAMPLES.parent)}:\n{printed}\nrun nox -s evidence -- {slug}")
+
+
+# What sqlmigrate printed, by example, release and engine: one process prints every migration of a release that
+# the guide shows, and the tests of the other migrations reuse it.
+_PRINTED: dict[tuple[str, str, str], dict[tuple[str, str], str]] = {}
+
+
+def _printed_for_release(slug: str, release: str, database: engines.Database) -> dict[tuple[str, str], str]:
+    key = (slug, release, database.engine.id)
+    if key not in _PRINTED:
+        shown = [(app_label, migration) for name, app_label, migration in example_module(slug, "demonstration").SQL
+                 if name == release]
+        _PRINTED[key] = sqlmigrate_many(slug, release, shown, database)
+    return _PRINTED[key]
 
 
 def sql_path(slug: str, release: str, migration: str, vendor: str, series: str | None = None) -> Path:
@@ -126,21 +140,48 @@ def record_sql(slug: str, found: dict, story: Story) -> None:
     for engine in (e for e in found.values() if isinstance(e, engines.Engine)):
         database = engine.create_database()
         try:
-            for release, app_label, migration in demo.SQL:
-                path = sql_path(slug, release, migration, engine.vendor)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(sqlmigrate(slug, release, app_label, migration, database))
+            for release in dict.fromkeys(name for name, _, _ in demo.SQL):
+                shown = [(app_label, migration) for name, app_label, migration in demo.SQL if name == release]
+                for (app_label, migration), printed in sqlmigrate_many(slug, release, shown, database).items():
+                    path = sql_path(slug, release, migration, engine.vendor)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(printed)
         finally:
             database.drop()
     story.say(f"SQL of Django {django_series()} written to {sql_dir(slug).relative_to(EXAMPLES.parent)}")
 
 
+# Run in a process of the release: sqlmigrate for each (app label, migration) given as JSON, its output as the
+# command line prints it (the command's stdout, ending included), back as JSON.
+_SQLMIGRATE_MANY = """
+import io, json, sys
+import django
+django.setup()
+from django.core.management import call_command
+printed = []
+for app_label, migration in json.loads(sys.argv[1]):
+    out = io.StringIO()
+    call_command("sqlmigrate", app_label, migration, stdout=out)
+    printed.append(out.getvalue())
+print(json.dumps(printed))
+"""
+
+
+def sqlmigrate_many(slug: str, release: str, migrations: list[tuple[str, str]],
+                    database: engines.Database) -> dict[tuple[str, str], str]:
+    """What ``sqlmigrate`` prints for each (app label, migration) of a release, on the database's engine: one
+    process for them all."""
+    if not migrations:
+        return {}
+    result = Release(slug, release).run_python(_SQLMIGRATE_MANY, json.dumps(migrations), database=database)
+    if not result.ok:
+        raise RuntimeError(f"sqlmigrate {release} {migrations} failed on {database.engine.label}:\n{result.stderr}")
+    return dict(zip(migrations, json.loads(result.stdout.strip().splitlines()[-1]), strict=True))
+
+
 def sqlmigrate(slug: str, release: str, app_label: str, migration: str, database: engines.Database) -> str:
     """What ``sqlmigrate`` prints for a migration of a release, on the database's engine."""
-    result = Release(slug, release).run("sqlmigrate", app_label, migration, database=database)
-    if not result.ok:
-        raise RuntimeError(f"sqlmigrate {release} {migration} failed on {database.engine.label}:\n{result.stderr}")
-    return result.stdout
+    return sqlmigrate_many(slug, release, [(app_label, migration)], database)[app_label, migration]
 
 
 def examples_with_demonstrations() -> list[str]:

@@ -86,12 +86,19 @@ class Release:
 
     def run(self, *args: str, database: Database, role: str = "manage", timeout: float = 600) -> CommandRun:
         """Run a management command to completion, timed."""
+        return self._run(self.command(*args), tuple(args), database, role, timeout)
+
+    def run_python(self, code: str, *args: str, database: Database, role: str = "manage",
+                   timeout: float = 600) -> CommandRun:
+        """Run Python ``code`` in a process of this release (``sys.argv[1:]`` is ``args``), to completion, timed."""
+        return self._run([sys.executable, "-c", code, *args], ("python", *args), database, role, timeout)
+
+    def _run(self, command: list[str], args: tuple[str, ...], database: Database, role: str,
+             timeout: float) -> CommandRun:
         started, clock = time.time(), time.perf_counter()
-        result = subprocess.run(
-            self.command(*args), cwd=example_dir(self.slug), env=self.environment(database, role),
-            capture_output=True, text=True, timeout=timeout,
-        )
-        return CommandRun(tuple(args), result.returncode, result.stdout, result.stderr, started,
+        result = subprocess.run(command, cwd=example_dir(self.slug), env=self.environment(database, role),
+                                capture_output=True, text=True, timeout=timeout)
+        return CommandRun(args, result.returncode, result.stdout, result.stderr, started,
                           time.perf_counter() - clock)
 
     def start(self, *args: str, database: Database, role: str) -> subprocess.Popen:
