@@ -57,13 +57,20 @@ class ValidateConstraintOnPostgreSQL(migrations.operations.base.Operation):
         pass
 
 
+# The timeouts that would cancel a concurrent build, and leave an INVALID index. (PostgreSQL 17's
+# transaction_timeout would too: the guide says to leave it unset for migrate.)
+TIMEOUTS = ("lock_timeout", "statement_timeout")
+SAVED = "migration.saved_"  # prefix of the session settings that keep them meanwhile
+
+
 class AddUniqueConstraintConcurrently(migrations.AddConstraint):
     """On PostgreSQL, a unique index built concurrently, then made the constraint (``ADD CONSTRAINT … UNIQUE USING
     INDEX``): the schema Django's AddConstraint makes, without holding ACCESS EXCLUSIVE through the build. Django's
     AddConstraint elsewhere. The migration must say ``atomic = False``; a plain UniqueConstraint on fields only.
 
     The build runs with no lock or statement timeout, whatever the session sets: a timeout would cancel it and leave
-    an INVALID index. The session's own timeouts apply again to the ``ALTER TABLE``, which needs ACCESS EXCLUSIVE."""
+    an INVALID index. The session's own timeouts, as they were, apply again to the ``ALTER TABLE``, which needs
+    ACCESS EXCLUSIVE."""
 
     def describe(self):
         return f"Create constraint {self.constraint.name} on {self.model_name}, its index concurrently on PostgreSQL"
@@ -73,7 +80,7 @@ class AddUniqueConstraintConcurrently(migrations.AddConstraint):
         if connection.vendor != "postgresql":
             # SQLite adds the constraint by rebuilding the table: in a non-atomic migration, each statement would
             # commit, and requests would meet no table between the DROP and the RENAME. (MariaDB commits each DDL
-            # statement whatever is asked, and Django refuses DDL in a transaction there.)
+            # statement whatever is asked: Django opens no transaction there.)
             with transaction.atomic(using=connection.alias) if connection.features.can_rollback_ddl \
                     else nullcontext():
                 return super().database_forwards(app_label, schema_editor, from_state, to_state)
@@ -95,14 +102,18 @@ class AddUniqueConstraintConcurrently(migrations.AddConstraint):
         if found == "constraint":
             return
         if found is None:
-            schema_editor.execute("SET lock_timeout = 0")
-            schema_editor.execute("SET statement_timeout = 0")
+            # The session's timeouts are kept in settings of its own, then put back as they were: RESET would drop a
+            # value the session SET (a migrate wrapper's lock timeout).
+            schema_editor.execute("SELECT " + ",\n       ".join(
+                f"set_config('{SAVED}{setting}', current_setting('{setting}'), false)" for setting in TIMEOUTS))
+            for setting in TIMEOUTS:
+                schema_editor.execute(f"SET {setting} = 0")
             try:
                 schema_editor.execute(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} "
                                       f"({', '.join(qn(column) for column in columns)})")
             finally:
-                schema_editor.execute("RESET lock_timeout")
-                schema_editor.execute("RESET statement_timeout")
+                schema_editor.execute("SELECT " + ",\n       ".join(
+                    f"set_config('{setting}', current_setting('{SAVED}{setting}'), false)" for setting in TIMEOUTS))
         # Makes the index the constraint's own, under ACCESS EXCLUSIVE for a moment: no scan, no build.
         schema_editor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}")
 
@@ -112,11 +123,13 @@ def _found(schema_editor, table, name, columns):
     nothing. An INVALID index (a build that failed, or still runs), or an index of that name that is not the one this
     operation builds, is refused, with what to do."""
     with schema_editor.connection.cursor() as cursor:
+        # The definition as PostgreSQL prints it, from the access method on: a partial or expression index, another
+        # collation, operator class, sort order or NULLS NOT DISTINCT all show there.
         cursor.execute(
             "SELECT i.indisvalid, i.indisready, i.indrelid = to_regclass(%s), c.conname IS NOT NULL, "
-            "i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnkeyatts = i.indnatts AND ARRAY("
-            "  SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)"
-            "  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.position) = %s "
+            "i.indisunique AND split_part(pg_get_indexdef(i.indexrelid), ' USING ', 2) = "
+            "'btree (' || array_to_string(ARRAY(SELECT quote_ident(column_name) FROM unnest(%s::text[]) "
+            "AS column_name), ', ') || ')' "
             "FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.contype = 'u' "
             "WHERE i.indexrelid = to_regclass(%s)",
             [schema_editor.quote_name(table), columns, schema_editor.quote_name(name)])
