@@ -122,10 +122,14 @@ _PRINTED: dict[tuple[str, str, str], dict[tuple[str, str], str]] = {}
 def _printed_for_release(slug: str, release: str, database: engines.Database) -> dict[tuple[str, str], str]:
     key = (slug, release, database.engine.id)
     if key not in _PRINTED:
-        shown = [(app_label, migration) for name, app_label, migration in example_module(slug, "demonstration").SQL
-                 if name == release]
+        shown = _shown_of(example_module(slug, "demonstration").SQL, release)
         _PRINTED[key] = sqlmigrate_many(slug, release, shown, database)
     return _PRINTED[key]
+
+
+def _shown_of(sql: list[tuple[str, str, str]], release: str) -> list[tuple[str, str]]:
+    """The (app label, migration) pairs of ``release`` among a demonstration's SQL list."""
+    return [(app_label, migration) for name, app_label, migration in sql if name == release]
 
 
 def sql_path(slug: str, release: str, migration: str, vendor: str, series: str | None = None) -> Path:
@@ -141,7 +145,7 @@ def record_sql(slug: str, found: dict, story: Story) -> None:
         database = engine.create_database()
         try:
             for release in dict.fromkeys(name for name, _, _ in demo.SQL):
-                shown = [(app_label, migration) for name, app_label, migration in demo.SQL if name == release]
+                shown = _shown_of(demo.SQL, release)
                 for (app_label, migration), printed in sqlmigrate_many(slug, release, shown, database).items():
                     path = sql_path(slug, release, migration, engine.vendor)
                     path.parent.mkdir(parents=True, exist_ok=True)

@@ -104,8 +104,7 @@ def negative_totals(database) -> int:
 
 
 def test_fix_negative_totals_fixes_what_a_stopped_run_left(new_database):
-    database = new_database(sqlite_engine())
-    demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+    database = at_release_2(sqlite_engine(), new_database)
     first = demo.RELEASE_2.run("fix_negative_totals", "--batch-size", "300", database=database)
     assert first.ok and "Done: 200 totals set to 0" in first.stdout, first.stdout + first.stderr
     # What a run stopped half-way leaves: negative totals in the ids it had not reached.
@@ -125,8 +124,7 @@ def test_fix_negative_totals_fixes_what_a_stopped_run_left(new_database):
 
 def test_fix_negative_totals_fails_when_negative_totals_arrive_while_it_runs(postgresql_engine, new_database):
     def fixed(arriving: bool) -> CommandRun:
-        database = new_database(postgresql_engine)
-        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+        database = at_release_2(postgresql_engine, new_database)
         if arriving:  # as release 1 would, still serving somewhere: a new negative total with every batch
             assert run_sql(database, "CREATE FUNCTION old_code() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                                      f"INSERT INTO {demo.ORDERS} (total_cents, quantity, shipping_address, reference) "
@@ -215,9 +213,7 @@ def constraints(database) -> dict:
 
 def test_the_recipe_ends_in_the_schema_the_generated_migrations_make(postgresql_engine, new_database):
     def migrated(release, until=None) -> dict:
-        database = new_database(postgresql_engine)
-        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
-        assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = 0 WHERE total_cents < 0").ok
+        database = at_release_2(postgresql_engine, new_database, fixed=True)
         assert migrate(release, database, *(("shop", until) if until else ())).ok
         if until:  # the unique index alone, built concurrently, without ADD CONSTRAINT … USING INDEX
             assert run_sql(database, f"CREATE UNIQUE INDEX CONCURRENTLY order_reference_key ON {demo.ORDERS} "
@@ -247,9 +243,7 @@ def duplicate(database, reference_of: int) -> CommandRun:
 
 def before_the_unique_step(engine, new_database, rows: int):
     """A new database at release 3's 0004, its ``rows`` orders' totals fixed: the unique step is next."""
-    database = new_database(engine)
-    demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], rows, QUIET)
-    assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = 0 WHERE total_cents < 0").ok
+    database = at_release_2(engine, new_database, rows, fixed=True)
     assert migrate(demo.RELEASE_3, database, "shop", "0004").ok
     return database
 
@@ -379,9 +373,7 @@ def test_an_index_built_before_is_kept_and_made_the_constraint(postgresql_engine
     def over_an_index(release, until: str, on: str = "(reference)") -> tuple[CommandRun, int, int]:
         """``release`` migrated to ``until``, a unique index of the constraint's name built by hand ``on`` (its
         columns and the rest), then the rest migrated: what migrate did, and the index's oid before and after."""
-        database = new_database(postgresql_engine)
-        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
-        assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = 0 WHERE total_cents < 0").ok
+        database = at_release_2(postgresql_engine, new_database, fixed=True)
         assert migrate(release, database, "shop", until).ok
         assert run_sql(database, f"CREATE UNIQUE INDEX CONCURRENTLY order_reference_key ON {demo.ORDERS} {on}").ok
 
@@ -407,9 +399,7 @@ def test_an_index_built_before_is_kept_and_made_the_constraint(postgresql_engine
 def test_release_3_runs_again_after_a_deploy_died_before_recording_it(postgresql_engine, new_database):
     def again(release) -> CommandRun:
         """Release 3 applied, its records lost (a deploy killed at the wrong moment), then ``release`` migrated."""
-        database = new_database(postgresql_engine)
-        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
-        assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = 0 WHERE total_cents < 0").ok
+        database = at_release_2(postgresql_engine, new_database, fixed=True)
         assert migrate(demo.RELEASE_3, database).ok
         assert run_sql(database, "DELETE FROM django_migrations WHERE app = 'shop' AND name >= '0005'").ok
         return migrate(release, database)
@@ -422,8 +412,7 @@ def test_release_3_runs_again_after_a_deploy_died_before_recording_it(postgresql
 
 def test_validation_refuses_negative_totals_and_runs_again_once_they_are_fixed(postgresql_engine, new_database):
     def migrated(fixed: bool):
-        database = new_database(postgresql_engine)
-        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+        database = at_release_2(postgresql_engine, new_database)
         if fixed:
             assert demo.RELEASE_2.run("fix_negative_totals", database=database).ok
         return database, migrate(demo.RELEASE_3, database)
@@ -437,7 +426,7 @@ def test_validation_refuses_negative_totals_and_runs_again_once_they_are_fixed(p
     assert validated(database) is False
     check("after the failed validation the constraint stays, NOT VALID, and refuses a negative total and an update "
           "of a row that breaks it", enforced, database, contrast="release 2's schema, without the constraint",
-          against=lambda: migrated_to_release_2(postgresql_engine, new_database), observed=str, guide=GUIDE,
+          against=lambda: at_release_2(postgresql_engine, new_database), observed=str, guide=GUIDE,
           engine=postgresql_engine)
     assert demo.RELEASE_2.run("fix_negative_totals", database=database).ok
     fixed = migrate(demo.RELEASE_3, database)
@@ -446,8 +435,7 @@ def test_validation_refuses_negative_totals_and_runs_again_once_they_are_fixed(p
 
 def test_migrating_back_to_0002_drops_the_unvalidated_constraint(postgresql_engine, new_database):
     def after_the_failed_validation(back: bool):
-        database = new_database(postgresql_engine)
-        demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+        database = at_release_2(postgresql_engine, new_database)
         assert not migrate(demo.RELEASE_3, database).ok  # the validation fails on release 1's negative totals
         if back:
             assert migrate(demo.RELEASE_3, database, "shop", "0002").ok
@@ -490,9 +478,13 @@ def test_the_unique_step_gives_back_the_lock_timeout_the_session_set(postgresql_
           observed=str, guide=GUIDE, engine=postgresql_engine)
 
 
-def migrated_to_release_2(engine, new_database):
+def at_release_2(engine, new_database, rows: int = SMALL, *, fixed: bool = False):
+    """A new database at release 2's schema with ``rows`` orders; ``fixed``: their negative totals set to 0 in one
+    UPDATE (on these small tables), as release 2's command would."""
     database = new_database(engine)
-    demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+    demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], rows, QUIET)
+    if fixed:
+        assert run_sql(database, f"UPDATE {demo.ORDERS} SET total_cents = 0 WHERE total_cents < 0").ok
     return database
 
 
@@ -515,8 +507,7 @@ def enforced(database) -> bool:
 
 
 def test_on_mariadb_a_check_constraint_copies_the_table(mariadb_engine, new_database):
-    database = new_database(mariadb_engine)
-    demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], SMALL, QUIET)
+    database = at_release_2(mariadb_engine, new_database)
 
     def in_place(constraint: str) -> CommandRun:
         return run_sql(database, f"ALTER TABLE {demo.ORDERS} ADD CONSTRAINT {constraint}, ALGORITHM=INPLACE, LOCK=NONE")
