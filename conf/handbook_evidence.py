@@ -5,7 +5,9 @@ evidence``) and offers, in a guide ``guides/<slug>.md``:
 
 * the role ``{evidence}`unsafe.writer_worst_wait_ms``` (the first PostgreSQL
   run recorded) or ``{evidence}`mariadb:unsafe.writer_worst_wait_ms``` (the
-  run whose engine id starts with ``mariadb``), rendered as the number;
+  run whose engine id starts with ``mariadb``), rendered as the number; a
+  figure of another example's record is named after its slug:
+  ``{evidence}`lock-reference/mariadb:int_to_bigint.large_ms```;
 * the directive ``{evidence-stamp}``: where and when the figures were measured;
 * the directive ``{evidence-table}``: the figures of every engine side by side;
 
@@ -107,11 +109,15 @@ def show(value) -> str:
 
 
 class EvidenceMixin:
-    def record(self) -> dict | None:
+    def record(self, slug: str | None = None) -> dict | None:
+        """The evidence of the page's own example, or of the example ``slug``."""
         docname = self.env.docname
-        slug = docname.removeprefix("guides/")
+        if slug is None:
+            slug = docname.removeprefix("guides/")
+            if docname == slug:
+                return None
         path = examples_dir(self.env.srcdir) / slug / "evidence" / "evidence.json"
-        if docname == slug or not path.is_file():
+        if not path.is_file():
             return None
         self.env.note_dependency(str(path))
         return json.loads(path.read_text(encoding="utf-8"))
@@ -119,8 +125,9 @@ class EvidenceMixin:
 
 class EvidenceRole(EvidenceMixin, SphinxRole):
     def run(self):
-        record = self.record()
-        engine, _, key = self.text.rpartition(":")
+        example, _, text = self.text.rpartition("/")
+        record = self.record(example or None)
+        engine, _, key = text.rpartition(":")
         engine = engine or DEFAULT_ENGINE
         label, _, name = key.partition(".")
         runs = [r for r in (record or {}).get("runs", []) if r["engine"].startswith(engine)]

@@ -28,9 +28,9 @@ CHAIN = [
     ("0005", "add_default_only", "AddField, NOT NULL, default=0", "add-a-column-and-fill-it"),
     ("0006", "set_not_null", "AlterField, null → NOT NULL", "add-a-column-and-fill-it"),
     ("0007", "drop_not_null", "AlterField, NOT NULL → null", "add-a-constraint"),
-    ("0008", "varchar_longer", "AlterField, varchar(20) → varchar(40)", None),
-    ("0009", "varchar_shorter", "AlterField, varchar(40) → varchar(16)", None),
-    ("0010", "int_to_bigint", "AlterField, integer → bigint", None),
+    ("0008", "varchar_longer", "AlterField, varchar(20) → varchar(40)", "change-a-column-type"),
+    ("0009", "varchar_shorter", "AlterField, varchar(40) → varchar(16)", "change-a-column-type"),
+    ("0010", "int_to_bigint", "AlterField, integer → bigint", "change-a-column-type"),
     ("0011", "add_index", "AddIndex", "add-index-concurrently"),
     ("0012", "remove_index", "RemoveIndex", None),
     ("0013", "add_index_concurrently", "AddIndexConcurrently", "add-index-concurrently"),
@@ -42,15 +42,19 @@ CHAIN = [
     ("0019", "add_unique", "AddConstraint, UNIQUE", "add-a-constraint"),
     ("0020", "remove_unique", "RemoveConstraint, UNIQUE", None),
     ("0021", "add_unique_using_index", "UNIQUE: index concurrently, USING INDEX", "add-a-constraint"),
-    ("0022", "add_foreign_key", "AddField, ForeignKey", "add-a-foreign-key"),
-    ("0023", "rename_field", "RenameField", None),
-    ("0024", "remove_field", "RemoveField", "remove-a-field"),
-    ("0025", "rename_model", "RenameModel", None),
-    ("0026", "delete_model", "DeleteModel", "remove-a-field"),
+    ("0022", "bigint_trigger", "integer → bigint: column and trigger", "change-a-column-type"),
+    # Set-up, not a row: the copy and the validated CHECK that the swap relies on (the guide's steps 2 to 5).
+    ("0023", None, "integer → bigint: copy, CHECK NOT VALID, VALIDATE", None),
+    ("0024", "bigint_swap", "integer → bigint: the swap", "change-a-column-type"),
+    ("0025", "add_foreign_key", "AddField, ForeignKey", "add-a-foreign-key"),
+    ("0026", "rename_field", "RenameField", None),
+    ("0027", "remove_field", "RemoveField", "remove-a-field"),
+    ("0028", "rename_model", "RenameModel", None),
+    ("0029", "delete_model", "DeleteModel", "remove-a-field"),
 ]
 # What the evidence records: the operation of each step; the reference shows no SQL of its own.
-OPERATIONS = {label: operation for _, label, operation, _ in CHAIN}
-GUIDES = {label: guide for _, label, _, guide in CHAIN}
+OPERATIONS = {label: operation for _, label, operation, _ in CHAIN if label}
+GUIDES = {label: guide for _, label, _, guide in CHAIN if label}
 SQL: list[tuple[str, str, str]] = []
 # The table each operation works on: Order until it is renamed Purchase (the rename locks both names on MariaDB).
 OPERATION_TABLES = {label: [ORDERS] for label in OPERATIONS} | {
@@ -103,7 +107,7 @@ def traced_chain(database: Database, rows: int, story: Story, until: str | None 
     names = [trace.migration.removeprefix(f"{APP}.")[:4] for trace in traces]
     if names != [prefix for prefix, *_ in chain]:
         raise RuntimeError(f"the chain traced {names}, not the migrations this demonstration names")
-    return {label: trace for (_, label, _, _), trace in zip(chain, traces, strict=True)}
+    return {label: trace for (_, label, _, _), trace in zip(chain, traces, strict=True) if label}
 
 
 def modes(traces: list[MigrationTrace], tables: list[str]) -> list[str]:

@@ -1,5 +1,5 @@
-"""Index operations in their safe form on PostgreSQL, usable on every engine: the chain's migrations 0013 and 0014
-import them (guides/add-index-concurrently.md explains the form)."""
+"""Operations in their safe form on PostgreSQL, usable on every engine: the chain's migrations that are not plain
+Django operations import them (the guide each migration names explains the form)."""
 
 from django.db import NotSupportedError, migrations
 
@@ -131,3 +131,27 @@ class AddUniqueConstraintConcurrently(migrations.AddConstraint):
         columns = ", ".join(qn(model._meta.get_field(field).column) for field in self.constraint.fields)
         schema_editor.execute(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} ({columns})")
         schema_editor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}")
+
+
+class RunSQLOnPostgreSQL(migrations.RunSQL):
+    """Django's RunSQL on PostgreSQL; nothing on another engine (guides/change-a-column-type.md)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class AlterFieldElsewhere(migrations.AlterField):
+    """Django's AlterField on every engine but PostgreSQL, where RunSQLOnPostgreSQL made the change."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

@@ -30,6 +30,7 @@ CONTRASTS = {
     "add_nullable": ["add_volatile"], "add_volatile": ["add_nullable"],
     "add_check": ["add_check_not_valid"], "add_check_not_valid": ["add_check"],
     "add_unique": ["add_unique_using_index"], "add_unique_using_index": ["add_unique"],
+    "int_to_bigint": ["bigint_swap"], "bigint_swap": ["int_to_bigint"],
 }
 # Otherwise, the first of these the reference states differently.
 FALLBACK = ["add_index_concurrently", "add_index", "add_nullable", "varchar_shorter", "add_volatile", *LABELS]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0021_order_order_code_uniq_concurrently'),
+        ('shop', '0024_swap_order_points'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0025_rename_order_purchase'),
+        ('shop', '0028_rename_order_purchase'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0023_rename_note_order_remark'),
+        ('shop', '0026_rename_note_order_remark'),
     ]
 
     operations = [

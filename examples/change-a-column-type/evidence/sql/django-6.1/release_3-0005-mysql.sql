@@ -1,0 +1,4 @@
+--
+-- Raw SQL operation
+--
+-- (no-op)

@@ -1,0 +1,6 @@
+BEGIN;
+--
+-- Raw SQL operation
+--
+ALTER TABLE "shop_product" VALIDATE CONSTRAINT "shop_product_views_bigint_is_not_null";
+COMMIT;

@@ -1,0 +1,55 @@
+"""Copy every product's views into views_bigint, a range of ids at a time, while the site runs (PostgreSQL)."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+# Ids per batch: each batch is one short transaction, so a view counted on the same rows waits for it briefly.
+BATCH_SIZE = 5_000
+TABLE = "shop_product"
+
+
+class Command(BaseCommand):
+    help = (
+        "Copy views into the views_bigint column release 2's migration added, for the rows written before it: the "
+        "trigger keeps every row written since equal. One range of ids per transaction; stop it any time, run it "
+        "again to resume. PostgreSQL only: elsewhere release 3's migration changes the column's type itself."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="ids per batch (default %(default)s)")
+
+    def handle(self, *args, batch_size, **options):
+        if batch_size < 1:
+            raise CommandError(f"--batch-size must be at least 1, not {batch_size}.")
+        if connection.vendor != "postgresql":
+            self.stdout.write(f"Nothing to copy on {connection.display_name}: release 3's migration changes the "
+                              "column's type there.")
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT min("id"), max("id") FROM "{TABLE}" WHERE "views_bigint" IS NULL')
+            first, last = cursor.fetchone()
+        if first is None:
+            self.stdout.write(self.style.SUCCESS("Nothing to copy: every product has views_bigint."))
+            return
+        self.stdout.write(f"Copying ids {first:,} to {last:,}, {batch_size:,} ids per batch.")
+        copied, start, started = 0, first, time.monotonic()
+        while start <= last:
+            end = min(start + batch_size - 1, last)
+            with transaction.atomic(), connection.cursor() as cursor:
+                # Only rows not copied yet: a second run changes nothing. The trigger sets the same value.
+                cursor.execute(f'UPDATE "{TABLE}" SET "views_bigint" = "views" '
+                               'WHERE "id" BETWEEN %s AND %s AND "views_bigint" IS NULL', [start, end])
+                copied += cursor.rowcount
+            self.stdout.write(f"ids {start:,}-{end:,} of {last:,} ({(end - first + 1) / (last - first + 1):.0%}): "
+                              f"{copied:,} copied")
+            self.stdout.flush()
+            start = end + 1
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT count(*) FROM "{TABLE}" WHERE "views_bigint" IS DISTINCT FROM "views"')
+            left = cursor.fetchone()[0]
+        if left:
+            raise CommandError(f"{left:,} products still differ between views and views_bigint: is the trigger of "
+                               "migration 0002 missing? Migrate release 2, then run this command again.")
+        self.stdout.write(self.style.SUCCESS(f"Done: {copied:,} rows copied in {time.monotonic() - started:.1f} s."))

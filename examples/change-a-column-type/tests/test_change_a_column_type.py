@@ -1,0 +1,410 @@
+"""The claims of guides/change-a-column-type.md, checked on real engines."""
+
+import dataclasses
+
+import pytest
+
+from lab import evidence
+from lab.claims import check
+from lab.deploy import DeployReport, OpenTransaction, migrate, run_sql
+from lab.engines import sqlite_engine
+from lab.releases import CommandRun, example_module, releases
+from lab.story import Story
+
+demo = example_module("change-a-column-type", "demonstration")
+GUIDE = demo.SLUG
+ROWS = 1_000_000  # the generated changes: a rewrite long enough for every request to wait visibly
+RECIPE_ROWS = 200_000  # the recipe's steps wait for no lock at any size; its copy takes a second here
+MARIADB_ROWS = 300_000  # MariaDB fills slowly; its copies of the table last long enough at this size
+SMALL = 1_000  # where only outcomes are checked
+INT_MAX = 2_147_483_647
+QUIET = Story(quiet=True)
+
+
+def failed(r: DeployReport) -> int:
+    return sum(r.old.errors.values()) + sum(r.new.errors.values())
+
+
+def longest_lock_wait_ms(r: DeployReport) -> float:
+    return r.locks.longest(r.locks.waits("workload"))
+
+
+@pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
+def test_makemigrations_check_is_clean_at_every_release(release, new_database):
+    result = release.run("makemigrations", "--check", "--dry-run", database=new_database(sqlite_engine()))
+    assert result.ok, f"{release.name}: models and migrations differ:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize("release,app_label,migration", demo.SQL)
+def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
+    mismatch = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
+    assert mismatch is None, mismatch
+
+
+# The generated changes and the recipe, deployed under load on PostgreSQL.
+
+@pytest.fixture(scope="module")
+def generated(postgresql_engine):
+    """The three generated changes, each deployed while release 1 serves, on ROWS products."""
+    database = postgresql_engine.create_database()
+    try:
+        return demo.generated(database, ROWS, QUIET)
+    finally:
+        database.drop()
+
+
+@pytest.fixture(scope="module")
+def recipe(postgresql_engine):
+    """The recipe's six steps, the site serving, on RECIPE_ROWS products."""
+    database = postgresql_engine.create_database()
+    try:
+        return demo.recipe(database, RECIPE_ROWS, QUIET)
+    finally:
+        database.drop()
+
+
+def stops_everyone(r: DeployReport) -> bool:
+    """The migration held ACCESS EXCLUSIVE for 100 ms or more, and both reads and writes waited half of it."""
+    held = r.locks.longest([s for s in r.locks.held("migrate", demo.PRODUCTS) if s.mode == "ACCESS EXCLUSIVE"])
+    return r.migration.ok and held >= 100 and r.during_migration("read")["max"] >= 0.5 * held \
+        and r.during_migration("write")["max"] >= 0.5 * held
+
+
+@pytest.mark.measures
+@pytest.mark.parametrize("label", ["shorter", "bigint_generated"])
+def test_a_shorter_varchar_or_a_new_type_stops_reads_and_writes(generated, postgresql_engine, label):
+    check(f"{demo.OPERATIONS[label]} holds ACCESS EXCLUSIVE while it rewrites the table: reads and writes wait for it",
+          stops_everyone, generated[label], contrast=demo.OPERATIONS["longer"], against=lambda: generated["longer"],
+          observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
+
+
+@pytest.mark.measures
+def test_a_longer_varchar_makes_no_request_wait(generated, postgresql_engine):
+    check("varchar(50) → varchar(60) changes the catalog only: no read or write waits 20 ms for a lock",
+          lambda r: r.migration.ok and not r.failures and longest_lock_wait_ms(r) < 20, generated["longer"],
+          contrast=demo.OPERATIONS["shorter"], against=lambda: generated["shorter"],
+          observed=lambda r: f"longest lock wait {longest_lock_wait_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
+          engine=postgresql_engine)
+
+
+@pytest.mark.measures
+@pytest.mark.parametrize("label", ["expand", "index", "not_null_not_valid", "validate", "swap"])
+def test_no_step_of_the_recipe_fails_a_request_or_makes_one_wait_for_a_lock(recipe, generated, postgresql_engine,
+                                                                           label):
+    check(f"step {demo.OPERATIONS[label]!r}: no request fails, none waits 20 ms for a lock",
+          lambda r: r.migration.ok and failed(r) == 0 and longest_lock_wait_ms(r) < 20, recipe[label],
+          contrast=demo.OPERATIONS["bigint_generated"], against=lambda: generated["bigint_generated"],
+          observed=lambda r: f"longest lock wait {longest_lock_wait_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
+          engine=postgresql_engine)
+
+
+@pytest.mark.measures
+def test_the_copy_makes_writes_wait_for_one_batch_at_most(recipe, postgresql_engine, new_database):
+    def copied_in_one_batch() -> DeployReport:
+        database = at_release_2(postgresql_engine, new_database, RECIPE_ROWS)
+        return demo.copy(database, QUIET, "--batch-size", str(RECIPE_ROWS))
+
+    check("copy_views_to_bigint, in batches of 5,000 ids, fails no request, and no write waits 250 ms",
+          lambda r: r.migration.ok and failed(r) == 0 and r.during_migration("write")["max"] < 250, recipe["copy"],
+          contrast="the same copy in one batch", against=copied_in_one_batch, observed=DeployReport.summary,
+          guide=GUIDE, engine=postgresql_engine)
+
+
+# The recipe's steps, one by one, on small tables.
+
+def at_release_2(engine, new_database, rows: int = SMALL, *, copied: bool = False):
+    """A new database at release 2's schema with ``rows`` products; ``copied``: views copied by the command."""
+    database = new_database(engine)
+    demo.table(database, [demo.RELEASE_1, demo.RELEASE_2], rows, QUIET)
+    if copied:
+        run = demo.RELEASE_2.run("copy_views_to_bigint", database=database)
+        assert run.ok, run.stderr
+    return database
+
+
+def scalar(database, sql: str):
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
+
+
+def differing(database) -> int:
+    return scalar(database, f'SELECT count(*) FROM {demo.PRODUCTS} WHERE "views_bigint" IS DISTINCT FROM "views"')
+
+
+def test_the_trigger_keeps_every_write_of_the_old_code_in_both_columns(postgresql_engine, new_database):
+    def written_after_the_copy(trigger: bool) -> int:
+        database = at_release_2(postgresql_engine, new_database, copied=True)
+        if not trigger:
+            assert run_sql(database, f'DROP TRIGGER "shop_product_views_bigint" ON {demo.PRODUCTS}').ok
+        # What release 1's code does all day, through its own ORM: views counted, products added.
+        code = ("import django; django.setup()\nfrom django.db.models import F\nfrom release_1.models import Product\n"
+                "for i in range(1, 200): Product.objects.filter(id=i).update(views=F('views') + 1)\n"
+                "for i in range(50): Product.objects.create(name='New')\n")
+        run = demo.RELEASE_1.run_python(code, database=database)
+        assert run.ok, run.stderr
+        return differing(database)
+
+    check("with release 2's trigger, every view counted and product added by the old code after the copy has "
+          "views_bigint equal to views", lambda count: count == 0, written_after_the_copy(trigger=True),
+          contrast="the same writes without the trigger", against=lambda: written_after_the_copy(trigger=False),
+          observed=lambda count: f"{count} rows differ", guide=GUIDE, engine=postgresql_engine)
+
+
+def column_type(database, column: str = "views") -> str | None:
+    return scalar(database, "SELECT data_type FROM information_schema.columns "
+                            f"WHERE table_name = '{demo.PRODUCTS}' AND column_name = '{column}'")
+
+
+def test_release_3_stops_at_the_validation_until_the_copy_has_run_then_runs_again(postgresql_engine, new_database):
+    database = at_release_2(postgresql_engine, new_database)
+    first = migrate(demo.RELEASE_3, database)
+    state_after_failure = (first.ok, column_type(database))
+    copy = demo.RELEASE_2.run("copy_views_to_bigint", database=database)
+    again = migrate(demo.RELEASE_3, database)
+    check("release 3's migrations without the copy fail at the validation, views still integer; after the copy, "
+          "migrate runs again and views is bigint",
+          lambda outcome: outcome == ((False, "integer"), True, "bigint")
+          and "shop_product_views_bigint_is_not_null" in first.stderr,
+          (state_after_failure, again.ok, column_type(database)), contrast="the state before the copy and the second migrate",
+          against=lambda: (state_after_failure, first.ok, "integer"),
+          observed=lambda outcome: f"{outcome}\n{first.error_line()}\n{copy.stdout}{again.stderr}", guide=GUIDE,
+          engine=postgresql_engine)
+
+
+def debug_messages(database, sql: str) -> list[str]:
+    """The DEBUG1 messages PostgreSQL sends while ``sql`` runs, in a transaction rolled back."""
+    messages = []
+    with database.connect() as connection:
+        connection.add_notice_handler(lambda diagnostic: messages.append(diagnostic.message_primary))
+        cursor = connection.cursor()
+        cursor.execute("BEGIN")
+        cursor.execute("SET LOCAL client_min_messages = debug1")
+        cursor.execute(sql)
+        cursor.execute("ROLLBACK")
+    return messages
+
+
+def test_the_swap_makes_views_bigint_not_null_without_reading_a_row(postgresql_engine, new_database):
+    def set_not_null_at(migration: str) -> list[str]:
+        database = at_release_2(postgresql_engine, new_database, copied=True)
+        assert migrate(demo.RELEASE_3, database, "shop", migration).ok
+        return debug_messages(database, f'ALTER TABLE {demo.PRODUCTS} ALTER COLUMN "views_bigint" SET NOT NULL')
+
+    proof = 'existing constraints on column "shop_product.views_bigint" are sufficient to prove that it does not ' \
+            'contain nulls'
+    check("with the CHECK validated, SET NOT NULL reads no row: PostgreSQL says the constraint proves it",
+          lambda messages: proof in messages, set_not_null_at("0005"), contrast="the CHECK still NOT VALID (0004)",
+          against=lambda: set_not_null_at("0004"), observed=lambda messages: "\n".join(messages) or "no message",
+          guide=GUIDE, engine=postgresql_engine)
+
+
+def schema(database) -> dict:
+    """The products table's columns, indexes, constraints and triggers, as PostgreSQL describes them."""
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
+                       f"WHERE table_name = '{demo.PRODUCTS}' ORDER BY column_name")
+        columns = cursor.fetchall()
+        cursor.execute(f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename = '{demo.PRODUCTS}' ORDER BY 1")
+        indexes = cursor.fetchall()
+        cursor.execute(f"SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+                       f"'{demo.PRODUCTS}'::regclass ORDER BY 1")
+        constraints = cursor.fetchall()
+        cursor.execute(f"SELECT tgname FROM pg_trigger WHERE tgrelid = '{demo.PRODUCTS}'::regclass "
+                       "AND NOT tgisinternal")
+        triggers = cursor.fetchall()
+    return {"columns": columns, "indexes": indexes, "constraints": constraints, "triggers": triggers}
+
+
+def test_the_recipe_ends_in_the_schema_the_generated_migration_makes(postgresql_engine, new_database):
+    def migrated(until: str | None = None) -> dict:
+        database = at_release_2(postgresql_engine, new_database, copied=True)
+        assert migrate(demo.RELEASE_3, database, *(("shop", until) if until else ())).ok
+        return schema(database)
+
+    database = new_database(postgresql_engine)
+    demo.table(database, [demo.RELEASE_1, demo.GENERATED], SMALL, QUIET)
+    made = schema(database)
+    check("after release 3's migrations the table has the columns, indexes and constraints the generated migration "
+          "makes, and no trigger", lambda found: found == made, migrated(),
+          contrast="release 3 up to its validation, before the swap", against=lambda: migrated("0005"),
+          observed=lambda found: f"{found}\nagainst the generated migration's {made}", guide=GUIDE,
+          engine=postgresql_engine)
+
+
+def test_a_swap_cancelled_by_its_lock_timeout_changes_nothing_and_runs_again(postgresql_engine, new_database):
+    database = at_release_2(postgresql_engine, new_database, copied=True)
+    assert migrate(demo.RELEASE_3, database, "shop", "0005").ok
+    before = schema(database)
+    options = {**database.settings.get("OPTIONS", {}), "options": "-c lock_timeout=100"}
+    timed = dataclasses.replace(database, settings={**database.settings, "OPTIONS": options})
+    with OpenTransaction(database, demo.PRODUCTS, seconds=1.5):  # a long report: the swap's lock waits for it
+        cancelled = migrate(demo.RELEASE_3, timed)
+        after_it = schema(database)
+    assert not cancelled.ok and "lock timeout" in cancelled.stderr, cancelled.stderr
+    again = migrate(demo.RELEASE_3, timed)
+    assert again.ok, again.stderr
+    check("a swap cancelled by its lock timeout leaves the table as it was before it; migrate then runs it again",
+          lambda found: found == before, after_it, contrast="the table once the second migrate has swapped",
+          against=lambda: schema(database), observed=lambda found: f"{found}\nagainst {before}", guide=GUIDE,
+          engine=postgresql_engine)
+
+
+def increment(release, database) -> CommandRun:
+    """Count a view of product 1 with ``release``'s code."""
+    code = (f"import django; django.setup()\nfrom django.db.models import F\nfrom {release.name}.models import "
+            "Product\nProduct.objects.filter(id=1).update(views=F('views') + 1)\n")
+    return release.run_python(code, database=database)
+
+
+def test_a_count_past_the_integer_range_fails_until_the_column_is_bigint(engine, new_database):
+    if engine.vendor == "sqlite":
+        pytest.skip("SQLite stores every integer in up to 8 bytes, whatever the column's declared type")
+    database = at_release_2(engine, new_database, copied=engine.vendor == "postgresql")
+    assert run_sql(database, f"UPDATE {demo.PRODUCTS} SET views = {INT_MAX} WHERE id = 1").ok
+
+    def counted(migrated: bool) -> tuple[bool, int, bool]:
+        """Whether release 1's code counted a view, the count, and whether it failed out of range."""
+        if migrated:
+            assert migrate(demo.RELEASE_3, database).ok
+        run = increment(demo.RELEASE_1, database)
+        return run.ok, scalar(database, f"SELECT views FROM {demo.PRODUCTS} WHERE id = 1"), \
+            "out of range" in run.stderr.lower()
+
+    before = counted(migrated=False)
+    assert before == (False, INT_MAX, True), before
+    check("release 1's code, after release 3's migrations, counts past 2,147,483,647",
+          lambda outcome: outcome == (True, INT_MAX + 1, False), counted(migrated=True),
+          contrast="the same code before them, on integer: out of range", against=lambda: before,
+          observed=str, guide=GUIDE, engine=engine)
+
+
+def index_on_views_bigint(database) -> tuple[bool, str] | None:
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT x.indisvalid, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                       "WHERE x.indexrelid = to_regclass('shop_product_views_bigint_idx')")
+        return cursor.fetchone()
+
+
+def test_the_index_step_replaces_an_index_a_failed_build_left(postgresql_engine, new_database):
+    database = at_release_2(postgresql_engine, new_database, copied=True)
+    # What a build stopped half-way leaves: an index of that name, not the one wanted.
+    assert run_sql(database, f'CREATE INDEX "shop_product_views_bigint_idx" ON {demo.PRODUCTS} (name)').ok
+    left = index_on_views_bigint(database)
+    assert migrate(demo.RELEASE_3, database, "shop", "0003").ok
+    check("migrating again after a failed build replaces the index it left with a valid one on views_bigint",
+          lambda found: found is not None and found[0] and found[1].endswith("(views_bigint)"),
+          index_on_views_bigint(database), contrast="the index the failed build left", against=lambda: left,
+          observed=str, guide=GUIDE, engine=postgresql_engine)
+
+
+def test_copy_views_to_bigint_copies_what_a_stopped_run_left(postgresql_engine, new_database):
+    database = at_release_2(postgresql_engine, new_database)
+    first = demo.RELEASE_2.run("copy_views_to_bigint", "--batch-size", "300", database=database)
+    assert first.ok and "Done: 1,000 rows copied" in first.stdout, first.stdout + first.stderr
+    # What a run stopped half-way leaves: rows not copied yet, in the ids it had not reached.
+    assert run_sql(database, f"ALTER TABLE {demo.PRODUCTS} DISABLE TRIGGER USER",
+                   f'UPDATE {demo.PRODUCTS} SET "views_bigint" = NULL WHERE id > 970',
+                   f"ALTER TABLE {demo.PRODUCTS} ENABLE TRIGGER USER").ok
+    left = differing(database)
+    again = demo.RELEASE_2.run("copy_views_to_bigint", database=database)
+    done = demo.RELEASE_2.run("copy_views_to_bigint", database=database)
+    check("a second run of copy_views_to_bigint copies what is left; a third finds nothing to copy",
+          lambda found: found == (0, True), (differing(database), "Nothing to copy" in done.stdout),
+          contrast="the table and the output of the second run", against=lambda: (left, "Nothing to copy" in again.stdout),
+          observed=lambda found: f"{found}; {again.stdout}{done.stdout}", guide=GUIDE, engine=postgresql_engine)
+    bad = demo.RELEASE_2.run("copy_views_to_bigint", "--batch-size", "0", database=database)
+    assert bad.returncode == 1 and "--batch-size must be at least 1, not 0" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_copy_views_to_bigint_fails_when_the_trigger_is_missing(postgresql_engine, new_database):
+    def copied(trigger: bool) -> CommandRun:
+        database = at_release_2(postgresql_engine, new_database)
+        if not trigger:  # and, as without it, a view counted since the copy started that views_bigint missed
+            assert run_sql(database, f'DROP TRIGGER "shop_product_views_bigint" ON {demo.PRODUCTS}',
+                           f'UPDATE {demo.PRODUCTS} SET "views_bigint" = 0 WHERE id = 1',
+                           f"UPDATE {demo.PRODUCTS} SET views = views + 1 WHERE id = 1").ok
+        return demo.RELEASE_2.run("copy_views_to_bigint", database=database)
+
+    check("copy_views_to_bigint ends with an error naming the trigger, not 'Done', when rows still differ",
+          lambda run: run.returncode == 1 and "trigger" in run.stderr and "Traceback" not in run.stderr,
+          copied(trigger=False), contrast="the trigger in place", against=lambda: copied(trigger=True),
+          observed=lambda run: run.stdout + run.stderr, guide=GUIDE, engine=postgresql_engine)
+
+
+def test_copy_views_to_bigint_has_nothing_to_do_on_other_engines(new_database):
+    database = at_release_2(sqlite_engine(), new_database)
+    run = demo.RELEASE_2.run("copy_views_to_bigint", database=database)
+    assert run.ok and "Nothing to copy on SQLite" in run.stdout, run.stdout + run.stderr
+
+
+# MariaDB: which changes copy the table.
+
+def alter(database, change: str, algorithm: str) -> CommandRun:
+    return run_sql(database, f"ALTER TABLE {demo.PRODUCTS} MODIFY {change} NOT NULL, ALGORITHM={algorithm}")
+
+
+LONGER, CROSSING = "name varchar(60)", "name varchar(100)"
+COPIED = {"shorter": "name varchar(30)", "crossing 255 bytes": CROSSING, "bigint": "views bigint"}
+
+
+def test_on_mariadb_only_a_longer_varchar_within_255_bytes_changes_instantly(mariadb_engine, new_database):
+    def instantly(change: str) -> CommandRun:
+        database = new_database(mariadb_engine)
+        demo.table(database, [demo.RELEASE_1], SMALL, QUIET)
+        return alter(database, change, "INSTANT")
+
+    check("MariaDB makes varchar(50) a varchar(60) instantly: 240 bytes in utf8mb4, still one length byte",
+          lambda run: run.ok, instantly(LONGER), contrast="varchar(100), 400 bytes: two length bytes",
+          against=lambda: instantly(CROSSING), observed=lambda run: run.stderr or "accepted", guide=GUIDE,
+          engine=mariadb_engine)
+
+
+def test_on_mariadb_a_shorter_varchar_a_crossing_one_and_bigint_copy_the_table(mariadb_engine, new_database):
+    def in_place(changes: list[str]) -> list[CommandRun]:
+        database = new_database(mariadb_engine)
+        demo.table(database, [demo.RELEASE_1], SMALL, QUIET)
+        return [alter(database, change, "INPLACE") for change in changes]
+
+    check("MariaDB refuses to make varchar(50) a varchar(30) or a varchar(100), or integer a bigint, in place: "
+          "only by copying the table", lambda runs: all(not r.ok and "Try ALGORITHM=COPY" in r.stderr for r in runs),
+          in_place(list(COPIED.values())), contrast="varchar(60), in place", against=lambda: in_place([LONGER]),
+          observed=lambda runs: "; ".join(r.stderr or "accepted" for r in runs), guide=GUIDE, engine=mariadb_engine)
+
+
+@pytest.fixture(scope="module")
+def mariadb_generated(mariadb_engine):
+    """The three generated changes, each deployed while release 1 serves, on MARIADB_ROWS products."""
+    database = mariadb_engine.create_database()
+    try:
+        return demo.generated(database, MARIADB_ROWS, QUIET)
+    finally:
+        database.drop()
+
+
+@pytest.mark.measures
+@pytest.mark.parametrize("label", ["shorter", "bigint_generated"])
+def test_on_mariadb_a_copy_makes_writes_wait_and_reads_not(mariadb_generated, mariadb_engine, label):
+    def writes_wait(r: DeployReport) -> bool:
+        running = r.longest_lock(demo.PRODUCTS)
+        return r.migration.ok and running is not None and running.ms >= 200 \
+            and r.during_migration("write")["max"] >= 0.5 * running.ms \
+            and r.during_migration("read")["max"] < 0.5 * running.ms
+
+    check(f"on MariaDB, {demo.OPERATIONS[label]} makes writes wait for most of the table's copy, and reads not",
+          writes_wait, mariadb_generated[label], contrast=demo.OPERATIONS["longer"],
+          against=lambda: mariadb_generated["longer"], observed=DeployReport.summary, guide=GUIDE,
+          engine=mariadb_engine)
+
+
+@pytest.mark.measures
+def test_on_mariadb_a_longer_varchar_lets_writes_go_on(mariadb_generated, mariadb_engine):
+    check("on MariaDB, varchar(50) → varchar(60) makes no write wait 100 ms",
+          lambda r: r.migration.ok and not r.failures and r.during_migration("write")["max"] < 100,
+          mariadb_generated["longer"], contrast=demo.OPERATIONS["shorter"],
+          against=lambda: mariadb_generated["shorter"], observed=DeployReport.summary, guide=GUIDE,
+          engine=mariadb_engine)
