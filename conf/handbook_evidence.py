@@ -66,6 +66,7 @@ for _kind, _name in (("reads", "Reads"), ("writes", "Writes")):
         f"{_kind}_under_lock": f"{_name} completed while the lock was held",
     })
 FIGURE_NAMES["rows"] = "Rows in the table"
+FIGURE_NAMES["table_mb"] = "Table and indexes after the step (MB)"
 # A step that also locks another table (a foreign key's referenced table) records it under "referenced".
 FIGURE_NAMES.update({
     "referenced.lock_modes": "Lock held on the referenced table",

@@ -28,8 +28,9 @@ EVIDENCE = "evidence"
 RECORD = "evidence.json"
 # What is not part of the example's behaviour: its evidence, its tests, caches.
 NOT_FINGERPRINTED = {EVIDENCE, "tests", "__pycache__"}
-# The lab's instrument: a change to how traffic is sent or locks are read changes every figure.
-INSTRUMENT = ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py", "templates.py")
+# The lab's instrument: a change to how traffic is sent, locks are read or commands are started (a migration's time
+# includes its process's start) changes every figure.
+INSTRUMENT = ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py", "templates.py", "releases.py", "zygote.py")
 # Instruments only some demonstrations use: part of the fingerprint of those that import them.
 OPTIONAL_INSTRUMENT = {"trace.py": "lab.trace"}
 LAB = Path(__file__).resolve().parent

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import zygote
 from .engines import Database
 from .example_settings import DATABASE_VARIABLE, RELEASE_VARIABLE
 
@@ -81,8 +81,8 @@ class Release:
         }
 
     def command(self, *args: str) -> list[str]:
-        """The command line of ``django-admin ARGS`` for this release."""
-        return [sys.executable, "-m", "django", *args]
+        """The interpreter's arguments for ``django-admin ARGS`` in this release."""
+        return ["-m", "django", *args]
 
     def run(self, *args: str, database: Database, role: str = "manage", timeout: float = 600) -> CommandRun:
         """Run a management command to completion, timed."""
@@ -91,23 +91,20 @@ class Release:
     def run_python(self, code: str, *args: str, database: Database, role: str = "manage",
                    timeout: float = 600) -> CommandRun:
         """Run Python ``code`` in a process of this release (``sys.argv[1:]`` is ``args``), to completion, timed."""
-        return self._run([sys.executable, "-c", code, *args], ("python", *args), database, role, timeout)
+        return self._run(["-c", code, *args], ("python", *args), database, role, timeout)
 
-    def _run(self, command: list[str], args: tuple[str, ...], database: Database, role: str,
+    def _run(self, argv: list[str], args: tuple[str, ...], database: Database, role: str,
              timeout: float) -> CommandRun:
         started, clock = time.time(), time.perf_counter()
-        result = subprocess.run(command, cwd=example_dir(self.slug), env=self.environment(database, role),
-                                capture_output=True, text=True, timeout=timeout)
+        result = zygote.run(argv, cwd=example_dir(self.slug), env=self.environment(database, role), timeout=timeout)
         return CommandRun(args, result.returncode, result.stdout, result.stderr, started,
                           time.perf_counter() - clock)
 
-    def start(self, *args: str, database: Database, role: str) -> subprocess.Popen:
-        """Start a management command (or ``-m module``) in the background."""
-        command = [sys.executable, *args] if args[0] == "-m" else self.command(*args)
-        return subprocess.Popen(
-            command, cwd=example_dir(self.slug), env=self.environment(database, role),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
+    def start(self, *args: str, database: Database, role: str, stdin: bool = False):
+        """Start a management command (or ``-m module``, or ``-c code``) in the background: a process with text
+        pipes for its output (and its input, if ``stdin``), like :class:`subprocess.Popen` (see :mod:`lab.zygote`)."""
+        argv = list(args) if args[0] in ("-m", "-c") else self.command(*args)
+        return zygote.spawn(argv, cwd=example_dir(self.slug), env=self.environment(database, role), stdin=stdin)
 
 
 def releases(slug: str) -> list[Release]:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -44,6 +43,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from . import zygote
 from .engines import Database
 from .locks import SQL_LOCK_NAMES, sql_lock_name
 from .releases import Release, example_dir
@@ -218,9 +218,8 @@ def trace_chain(release: Release, app_label: str, database: Database, until: str
     before it are applied, since Django reads the schema to write some statements (the name of a foreign key to
     drop...).
     """
-    command = [sys.executable, "-m", "lab.trace", "chain", app_label, *([until] if until else [])]
-    process = subprocess.Popen(command, cwd=example_dir(release.slug), env=release.environment(database, "trace"),
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = release.start("-m", "lab.trace", "chain", app_label, *([until] if until else []), database=database,
+                            role="trace", stdin=True)
     traces = []
     try:
         for line in process.stdout:
@@ -253,10 +252,8 @@ def trace_statements(database: Database, statements: list[str], *, atomic: bool 
 
 def _in_release(release: Release, database: Database, *args: str) -> str:
     """Run this module in a process of the release; its output."""
-    result = subprocess.run(
-        [sys.executable, "-m", "lab.trace", *args], cwd=example_dir(release.slug),
-        env=release.environment(database, "trace"), capture_output=True, text=True, timeout=600,
-    )
+    result = zygote.run(["-m", "lab.trace", *args], cwd=example_dir(release.slug),
+                        env=release.environment(database, "trace"), timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"lab.trace {' '.join(args)} failed in {release.name}:\n{result.stderr}")
     return result.stdout

@@ -31,7 +31,7 @@ OPERATIONS = {
     "expand": "1. bigint column and trigger",
     "copy": "2. copy_views_to_bigint",
     "index": "3. index, concurrently",
-    "not_null_not_valid": "4. CHECK NOT NULL, NOT VALID",
+    "not_null_not_valid": "4. CHECK, NOT VALID",
     "validate": "5. VALIDATE",
     "swap": "6. the swap",
 }
@@ -84,28 +84,44 @@ def generated(database, rows: int, story: Story) -> dict[str, DeployReport]:
     return {label: deploy(database, RELEASE_1, release, story) for label, release in GENERATED_CHANGES.items()}
 
 
-def recipe(database, rows: int, story: Story, until: str = "swap") -> dict[str, DeployReport]:
+def recipe(database, rows: int, story: Story, until: str = "swap",
+           sizes: dict | None = None) -> dict[str, DeployReport]:
     """The recipe on ``rows`` products: release 2 while release 1 serves, its copy, then release 3's steps up to
-    ``until`` (in :data:`STEPS`), each while release 2 serves; the last serves release 3's code after it."""
+    ``until`` (in :data:`STEPS`), each while release 2 serves; the last serves release 3's code after it.
+    ``sizes``, if given, gets the table's size after each step (:func:`table_mb`)."""
     table(database, [RELEASE_1], rows, story)
-    reports = {"expand": deploy(database, RELEASE_1, RELEASE_2, story), "copy": copy(database, story)}
-    if not reports["copy"].migration.ok:
-        raise RuntimeError(f"copy_views_to_bigint failed:\n{reports['copy'].migration.stderr}")
-    for label in STEPS:
-        reports[label] = step(database, label, story)
+    steps = {"expand": lambda: deploy(database, RELEASE_1, RELEASE_2, story), "copy": lambda: copy(database, story),
+             **{label: (lambda label=label: step(database, label, story)) for label in STEPS}}
+    reports = {}
+    for label, run in steps.items():
+        reports[label] = run()
+        if sizes is not None:
+            sizes[label] = table_mb(database)
+        if label == "copy" and not reports[label].migration.ok:
+            raise RuntimeError(f"copy_views_to_bigint failed:\n{reports[label].migration.stderr}")
         if label == until:
             break
     return reports
+
+
+def table_mb(database) -> float:
+    """The products table's size with its indexes, in MB (PostgreSQL): the copy leaves a dead version of every row."""
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT pg_total_relation_size('{PRODUCTS}')")
+        return round(cursor.fetchone()[0] / 2**20, 1)
 
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     """The generated changes on every engine; on PostgreSQL, the recipe too."""
     story.heading("Three changes as makemigrations wrote them, each while release 1 serves")
     reports = generated(new_database(engine), rows, story)
+    sizes: dict[str, float] = {}
     if engine.vendor == "postgresql":
         story.heading("integer → bigint in six steps, the site serving")
-        reports |= recipe(new_database(engine), rows, story)
-    return {label: {"figures": figures(report), "report": report} for label, report in reports.items()}
+        reports |= recipe(new_database(engine), rows, story, sizes=sizes)
+    return {label: {"figures": figures(report) | ({"table_mb": sizes[label]} if label in sizes else {}),
+                    "report": report} for label, report in reports.items()}
 
 
 def figures(report: DeployReport) -> dict:

@@ -359,7 +359,7 @@ def _build_held_in_its_last_wait(database, start, timeout: float = 60):
         started, deadline = start(), time.monotonic() + timeout
         try:
             while not (pid := _first(database, WAITING_BUILD)):
-                ended = isinstance(started, subprocess.Popen) and started.poll() is not None
+                ended = not isinstance(started, threading.Thread) and started.poll() is not None
                 assert not ended, f"the migration ended before its build waited: {started.stderr.read()}"
                 assert time.monotonic() < deadline, f"no build waited for old snapshots within {timeout} s"
                 time.sleep(0.02)
@@ -382,7 +382,7 @@ def _held_deploy(database, ending: str) -> SimpleNamespace:
                            migration=migration)
 
 
-def _finished(process: subprocess.Popen, timeout: float = 120) -> SimpleNamespace:
+def _finished(process, timeout: float = 120) -> SimpleNamespace:
     """A started command's exit code and output, once it ends."""
     stdout, stderr = process.communicate(timeout=timeout)
     return SimpleNamespace(returncode=process.returncode, stdout=stdout, stderr=stderr)

@@ -158,19 +158,40 @@ def column_type(database, column: str = "views") -> str | None:
 
 
 def test_release_3_stops_at_the_validation_until_the_copy_has_run_then_runs_again(postgresql_engine, new_database):
-    database = at_release_2(postgresql_engine, new_database)
-    first = migrate(demo.RELEASE_3, database)
-    state_after_failure = (first.ok, column_type(database))
-    copy = demo.RELEASE_2.run("copy_views_to_bigint", database=database)
-    again = migrate(demo.RELEASE_3, database)
-    check("release 3's migrations without the copy fail at the validation, views still integer; after the copy, "
-          "migrate runs again and views is bigint",
-          lambda outcome: outcome == ((False, "integer"), True, "bigint")
-          and "shop_product_views_bigint_is_not_null" in first.stderr,
-          (state_after_failure, again.ok, column_type(database)), contrast="the state before the copy and the second migrate",
-          against=lambda: (state_after_failure, first.ok, "integer"),
-          observed=lambda outcome: f"{outcome}\n{first.error_line()}\n{copy.stdout}{again.stderr}", guide=GUIDE,
+    def migrated(copied: bool) -> tuple[CommandRun, str | None, object]:
+        database = at_release_2(postgresql_engine, new_database, copied=copied)
+        return migrate(demo.RELEASE_3, database), column_type(database), database
+
+    def stopped(outcome) -> bool:
+        run, views, _ = outcome
+        return not run.ok and "shop_product_views_bigint_copied" in run.stderr and views == "integer"
+
+    first = migrated(copied=False)
+    check("release 3's migrations without the copy stop at the validation, naming the constraint, views still "
+          "integer", stopped, first, contrast="the copy run first", against=lambda: migrated(copied=True),
+          observed=lambda outcome: f"{outcome[0].error_line()}; views {outcome[1]}", guide=GUIDE,
           engine=postgresql_engine)
+    # Recovery: the copy, then migrate again.
+    database = first[2]
+    assert demo.RELEASE_2.run("copy_views_to_bigint", database=database).ok
+    again = migrate(demo.RELEASE_3, database)
+    assert again.ok and column_type(database) == "bigint", again.stderr
+
+
+def test_the_validation_refuses_a_row_whose_copy_differs(postgresql_engine, new_database):
+    def validated(differing_row: bool) -> CommandRun:
+        database = at_release_2(postgresql_engine, new_database, copied=True)
+        if differing_row:  # a write that went round the trigger
+            assert run_sql(database, f"ALTER TABLE {demo.PRODUCTS} DISABLE TRIGGER USER",
+                           f"UPDATE {demo.PRODUCTS} SET views = views + 1 WHERE id = 1",
+                           f"ALTER TABLE {demo.PRODUCTS} ENABLE TRIGGER USER").ok
+        return migrate(demo.RELEASE_3, database, "shop", "0005")
+
+    check("the validation fails on a row whose views_bigint differs from views, though none is NULL",
+          lambda run: not run.ok and "shop_product_views_bigint_copied" in run.stderr, validated(differing_row=True),
+          contrast="every row copied, and every write through the trigger",
+          against=lambda: validated(differing_row=False), observed=lambda run: run.error_line() or "validated",
+          guide=GUIDE, engine=postgresql_engine)
 
 
 def debug_messages(database, sql: str) -> list[str]:
@@ -238,8 +259,7 @@ def test_a_swap_cancelled_by_its_lock_timeout_changes_nothing_and_runs_again(pos
     database = at_release_2(postgresql_engine, new_database, copied=True)
     assert migrate(demo.RELEASE_3, database, "shop", "0005").ok
     before = schema(database)
-    options = {**database.settings.get("OPTIONS", {}), "options": "-c lock_timeout=100"}
-    timed = dataclasses.replace(database, settings={**database.settings, "OPTIONS": options})
+    timed = with_options(database, options="-c lock_timeout=100ms")
     with OpenTransaction(database, demo.PRODUCTS, seconds=1.5):  # a long report: the swap's lock waits for it
         cancelled = migrate(demo.RELEASE_3, timed)
         after_it = schema(database)
@@ -250,6 +270,42 @@ def test_a_swap_cancelled_by_its_lock_timeout_changes_nothing_and_runs_again(pos
           lambda found: found == before, after_it, contrast="the table once the second migrate has swapped",
           against=lambda: schema(database), observed=lambda found: f"{found}\nagainst {before}", guide=GUIDE,
           engine=postgresql_engine)
+
+
+# Release 1's code reads product 1 until its statement is prepared, waits for a line, reads it again.
+READS_ACROSS_THE_SWAP = """
+import sys
+import django; django.setup()
+from release_1.models import Product
+for _ in range(6):  # psycopg prepares a statement from its fifth run on one connection
+    Product.objects.filter(id=1).first()
+print("read", flush=True)
+sys.stdin.readline()
+try:
+    Product.objects.filter(id=1).first()
+    print("read again")
+except Exception as error:
+    print(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+"""
+
+
+def test_old_code_with_statements_prepared_on_the_server_fails_after_the_swap(postgresql_engine, new_database):
+    def read_across_the_swap(**options) -> str:
+        database = at_release_2(postgresql_engine, new_database, copied=True)
+        assert migrate(demo.RELEASE_3, database, "shop", "0005").ok
+        reader = demo.RELEASE_1.start("-c", READS_ACROSS_THE_SWAP, database=with_options(database, **options),
+                                      role="reader", stdin=True)
+        assert reader.stdout.readline() == "read\n", reader.communicate(timeout=30)
+        swapped = migrate(demo.RELEASE_3, database)
+        out, err = reader.communicate(input="go\n", timeout=60)
+        assert swapped.ok, swapped.stderr
+        return out.strip() + err
+
+    check("release 1's code with server-side binding and prepare_threshold set (statements prepared on the server) "
+          "fails its next read after the swap: the cached plan's result type changed",
+          lambda out: "cached plan must not change result type" in out,
+          read_across_the_swap(server_side_binding=True, prepare_threshold=5), contrast="Django's default, parameters bound on the client",
+          against=read_across_the_swap, observed=str, guide=GUIDE, engine=postgresql_engine)
 
 
 def increment(release, database) -> CommandRun:
@@ -291,14 +347,53 @@ def index_on_views_bigint(database) -> tuple[bool, str] | None:
 
 def test_the_index_step_replaces_an_index_a_failed_build_left(postgresql_engine, new_database):
     database = at_release_2(postgresql_engine, new_database, copied=True)
-    # What a build stopped half-way leaves: an index of that name, not the one wanted.
-    assert run_sql(database, f'CREATE INDEX "shop_product_views_bigint_idx" ON {demo.PRODUCTS} (name)').ok
+    # What a failed build leaves: an INVALID index of that name (here a unique build that met duplicates).
+    assert not run_sql(database, f'CREATE UNIQUE INDEX CONCURRENTLY "shop_product_views_bigint_idx" ON '
+                                 f"{demo.PRODUCTS} ((1))").ok
     left = index_on_views_bigint(database)
+    assert left is not None and not left[0], left
     assert migrate(demo.RELEASE_3, database, "shop", "0003").ok
-    check("migrating again after a failed build replaces the index it left with a valid one on views_bigint",
+    check("migrating again after a failed build replaces the INVALID index it left with a valid one on views_bigint",
           lambda found: found is not None and found[0] and found[1].endswith("(views_bigint)"),
           index_on_views_bigint(database), contrast="the index the failed build left", against=lambda: left,
           observed=str, guide=GUIDE, engine=postgresql_engine)
+
+
+def with_options(database, **options):
+    """The database, as Django connects to it with these ``OPTIONS`` too."""
+    settings = {**database.settings, "OPTIONS": {**database.settings.get("OPTIONS", {}), **options}}
+    return dataclasses.replace(database, settings=settings)
+
+
+MIGRATE_TO_0003 = """
+import django; django.setup()
+from django.core.management import call_command
+from django.db import connection
+call_command("migrate", "shop", "0003", verbosity=0)
+with connection.cursor() as cursor:
+    cursor.execute("SHOW lock_timeout")
+    print(cursor.fetchone()[0])
+"""
+
+
+def test_the_index_step_waits_whatever_lock_timeout_the_session_has_then_gives_it_back(postgresql_engine,
+                                                                                        new_database):
+    database = at_release_2(postgresql_engine, new_database, copied=True)
+    timed = with_options(database, options="-c lock_timeout=100ms")
+
+    def built(statement: str) -> CommandRun:
+        # A transaction holding a snapshot for 1.5 s: a concurrent build waits for it before it finishes.
+        with OpenTransaction(database, demo.PRODUCTS, seconds=1.5, isolation="REPEATABLE READ"):
+            if statement == "0003":
+                return demo.RELEASE_3.run_python(MIGRATE_TO_0003, database=timed)
+            return run_sql(timed, statement)
+
+    plain = f'CREATE INDEX CONCURRENTLY "plain_views_bigint_idx" ON {demo.PRODUCTS} ("views_bigint")'
+    check("with a 100 ms lock timeout on migrate's connections, 0003's build waits for an older snapshot and "
+          "succeeds, and the session's lock timeout is 100 ms again after it",
+          lambda run: run.ok and run.stdout.strip() == "100ms", built("0003"),
+          contrast="the same build statement under that timeout", against=lambda: built(plain),
+          observed=lambda run: run.stdout + run.stderr, guide=GUIDE, engine=postgresql_engine)
 
 
 def test_copy_views_to_bigint_copies_what_a_stopped_run_left(postgresql_engine, new_database):
@@ -352,16 +447,24 @@ LONGER, CROSSING = "name varchar(60)", "name varchar(100)"
 COPIED = {"shorter": "name varchar(30)", "crossing 255 bytes": CROSSING, "bigint": "views bigint"}
 
 
-def test_on_mariadb_only_a_longer_varchar_within_255_bytes_changes_instantly(mariadb_engine, new_database):
-    def instantly(change: str) -> CommandRun:
+def test_on_mariadb_a_longer_varchar_changes_instantly_unless_it_crosses_255_bytes(mariadb_engine, new_database):
+    def instantly(*changes: str) -> list[CommandRun]:
+        """The changes one after the other, each first tried instantly, then by copying the table."""
         database = new_database(mariadb_engine)
         demo.table(database, [demo.RELEASE_1], SMALL, QUIET)
-        return alter(database, change, "INSTANT")
+        tried = []
+        for change in changes:
+            tried.append(alter(database, change, "INSTANT"))
+            if not tried[-1].ok:
+                assert alter(database, change, "COPY").ok
+        return tried
 
-    check("MariaDB makes varchar(50) a varchar(60) instantly: 240 bytes in utf8mb4, still one length byte",
-          lambda run: run.ok, instantly(LONGER), contrast="varchar(100), 400 bytes: two length bytes",
-          against=lambda: instantly(CROSSING), observed=lambda run: run.stderr or "accepted", guide=GUIDE,
-          engine=mariadb_engine)
+    both_sides = instantly(LONGER, CROSSING, "name varchar(200)")
+    check("MariaDB makes varchar(50) a varchar(60) instantly (200 to 240 bytes in utf8mb4, one length byte), and "
+          "varchar(100) a varchar(200) (400 to 800 bytes, two)", lambda runs: runs[0].ok and runs[2].ok, both_sides,
+          contrast="varchar(50) to varchar(100), 200 to 400 bytes: from one length byte to two",
+          against=lambda: [both_sides[1]] * 3, observed=lambda runs: "; ".join(r.stderr or "accepted" for r in runs),
+          guide=GUIDE, engine=mariadb_engine)
 
 
 def test_on_mariadb_a_shorter_varchar_a_crossing_one_and_bigint_copy_the_table(mariadb_engine, new_database):

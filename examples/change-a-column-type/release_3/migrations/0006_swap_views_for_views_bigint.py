@@ -15,7 +15,7 @@ VIEWS = models.BigIntegerField(db_index=True, default=0)
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0005_validate_views_bigint_not_null'),
+        ('shop', '0005_validate_views_bigint_copied'),
     ]
 
     operations = [
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
             database_operations=[
                 RunSQLOnPostgreSQL(sql=[
                     'ALTER TABLE "shop_product" ALTER COLUMN "views_bigint" SET NOT NULL;',
-                    'ALTER TABLE "shop_product" DROP CONSTRAINT "shop_product_views_bigint_is_not_null";',
+                    'ALTER TABLE "shop_product" DROP CONSTRAINT "shop_product_views_bigint_copied";',
                     'DROP TRIGGER "shop_product_views_bigint" ON "shop_product";',
                     'DROP FUNCTION "shop_product_views_bigint"();',
                     # Its index goes with it. The rows are not rewritten.

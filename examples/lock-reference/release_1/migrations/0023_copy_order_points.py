@@ -1,6 +1,6 @@
 # Written by hand: what the guide's steps 2 to 5 leave on PostgreSQL, so that 0024 meets the table it would meet:
-# every row copied, a validated CHECK that points_bigint is never NULL. The reference shows no row for it: its
-# UPDATE of every row stands in for the guide's batched command. Nothing on other engines.
+# every row copied, a validated CHECK that points_bigint is set and equal to points. The reference shows no row for
+# it: its UPDATE of every row stands in for the guide's batched command. Nothing on other engines.
 
 from django.db import migrations
 
@@ -16,8 +16,8 @@ class Migration(migrations.Migration):
     operations = [
         RunSQLOnPostgreSQL(sql=[
             'UPDATE "shop_order" SET "points_bigint" = "points";',
-            'ALTER TABLE "shop_order" ADD CONSTRAINT "shop_order_points_bigint_is_not_null" '
-            'CHECK ("points_bigint" IS NOT NULL) NOT VALID;',
-            'ALTER TABLE "shop_order" VALIDATE CONSTRAINT "shop_order_points_bigint_is_not_null";',
+            'ALTER TABLE "shop_order" ADD CONSTRAINT "shop_order_points_bigint_copied" '
+            'CHECK ("points_bigint" IS NOT NULL AND "points_bigint" = "points") NOT VALID;',
+            'ALTER TABLE "shop_order" VALIDATE CONSTRAINT "shop_order_points_bigint_copied";',
         ]),
     ]

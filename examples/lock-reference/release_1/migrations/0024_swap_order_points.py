@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             database_operations=[
                 RunSQLOnPostgreSQL(sql=[
                     'ALTER TABLE "shop_order" ALTER COLUMN "points_bigint" SET NOT NULL;',
-                    'ALTER TABLE "shop_order" DROP CONSTRAINT "shop_order_points_bigint_is_not_null";',
+                    'ALTER TABLE "shop_order" DROP CONSTRAINT "shop_order_points_bigint_copied";',
                     'DROP TRIGGER "shop_order_points_bigint" ON "shop_order";',
                     'DROP FUNCTION "shop_order_points_bigint"();',
                     'ALTER TABLE "shop_order" DROP COLUMN "points";',

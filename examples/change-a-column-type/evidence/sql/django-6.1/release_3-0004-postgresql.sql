@@ -2,5 +2,5 @@ BEGIN;
 --
 -- Raw SQL operation
 --
-ALTER TABLE "shop_product" ADD CONSTRAINT "shop_product_views_bigint_is_not_null" CHECK ("views_bigint" IS NOT NULL) NOT VALID;
+ALTER TABLE "shop_product" ADD CONSTRAINT "shop_product_views_bigint_copied" CHECK ("views_bigint" IS NOT NULL AND "views_bigint" = "views") NOT VALID;
 COMMIT;

@@ -2,5 +2,5 @@ BEGIN;
 --
 -- Raw SQL operation
 --
-ALTER TABLE "shop_product" VALIDATE CONSTRAINT "shop_product_views_bigint_is_not_null";
+ALTER TABLE "shop_product" VALIDATE CONSTRAINT "shop_product_views_bigint_copied";
 COMMIT;

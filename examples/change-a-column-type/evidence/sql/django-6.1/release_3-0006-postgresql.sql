@@ -3,7 +3,7 @@ BEGIN;
 -- Custom state/database change combination
 --
 ALTER TABLE "shop_product" ALTER COLUMN "views_bigint" SET NOT NULL;
-ALTER TABLE "shop_product" DROP CONSTRAINT "shop_product_views_bigint_is_not_null";
+ALTER TABLE "shop_product" DROP CONSTRAINT "shop_product_views_bigint_copied";
 DROP TRIGGER "shop_product_views_bigint" ON "shop_product";
 DROP FUNCTION "shop_product_views_bigint"();
 ALTER TABLE "shop_product" DROP COLUMN "views";
