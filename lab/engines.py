@@ -90,8 +90,11 @@ class Engine:
         if self.vendor == "sqlite":
             path = Path(self.server["directory"]) / f"{name}.sqlite3"
             return Database(self, str(path), {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)})
+        # MariaDB: utf8mb4 whatever the server's default, as Django's connections use it (a column's size in bytes
+        # decides which changes MariaDB makes in place).
+        charset = " CHARACTER SET utf8mb4" if self.vendor == "mysql" else ""
         with self.connect(self.server["maintenance_db"]) as connection:
-            connection.cursor().execute(f"CREATE DATABASE {name}")
+            connection.cursor().execute(f"CREATE DATABASE {name}{charset}")
         settings = {
             "ENGINE": f"django.db.backends.{self.vendor}",
             "NAME": name,

@@ -7,8 +7,11 @@ by the tests (to check it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lab import verbs
 from lab.deploy import DeployReport, migrate
+from lab.engines import Database
 from lab.releases import Release
 from lab.story import Story
 
@@ -20,7 +23,7 @@ SHORTER = Release(SLUG, "release_2_shorter")  # name varchar(30), as makemigrati
 GENERATED = Release(SLUG, "release_2_generated")  # views bigint, as makemigrations wrote it
 RELEASE_2 = Release(SLUG, "release_2")  # views_bigint beside views, a trigger; the command that copies
 RELEASE_3 = Release(SLUG, "release_3")  # the index, the CHECK, its validation, the swap
-# The generated changes, each deployed while release 1 serves, one after the other on one table.
+# The generated changes, each deployed while release 1 serves, on a table of its own.
 GENERATED_CHANGES = {"longer": LONGER, "shorter": SHORTER, "bigint_generated": GENERATED}
 # Each step of release 3: the migration it runs up to.
 STEPS = {"index": "0003", "not_null_not_valid": "0004", "validate": "0005", "swap": "0006"}
@@ -78,10 +81,15 @@ def copy(database, story: Story, *args: str) -> DeployReport:
         "copy_views_to_bigint", *args, database=database), story, [PRODUCTS])
 
 
-def generated(database, rows: int, story: Story) -> dict[str, DeployReport]:
-    """Each generated change deployed while release 1 serves, one after the other, on ``rows`` products."""
-    table(database, [RELEASE_1], rows, story)
-    return {label: deploy(database, RELEASE_1, release, story) for label, release in GENERATED_CHANGES.items()}
+def generated(new_database: Callable[[], Database], rows: int, story: Story) -> dict[str, DeployReport]:
+    """Each generated change deployed while release 1 serves, on a new database (``new_database()``) of ``rows``
+    products."""
+    reports = {}
+    for label, release in GENERATED_CHANGES.items():
+        database = new_database()
+        table(database, [RELEASE_1], rows, story)
+        reports[label] = deploy(database, RELEASE_1, release, story)
+    return reports
 
 
 def recipe(database, rows: int, story: Story, until: str = "swap",
@@ -115,7 +123,7 @@ def table_mb(database) -> float:
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     """The generated changes on every engine; on PostgreSQL, the recipe too."""
     story.heading("Three changes as makemigrations wrote them, each while release 1 serves")
-    reports = generated(new_database(engine), rows, story)
+    reports = generated(lambda: new_database(engine), rows, story)
     sizes: dict[str, float] = {}
     if engine.vendor == "postgresql":
         story.heading("integer → bigint in six steps, the site serving")

@@ -46,11 +46,22 @@ def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, 
 @pytest.fixture(scope="module")
 def generated(postgresql_engine):
     """The three generated changes, each deployed while release 1 serves, on ROWS products."""
-    database = postgresql_engine.create_database()
+    yield from generated_on(postgresql_engine, ROWS)
+
+
+def generated_on(engine, rows: int):
+    """The generated changes on ``engine``, each on a new database of ``rows`` products, dropped afterwards."""
+    made = []
+
+    def new_database():
+        made.append(engine.create_database())
+        return made[-1]
+
     try:
-        return demo.generated(database, ROWS, QUIET)
+        yield demo.generated(new_database, rows, QUIET)
     finally:
-        database.drop()
+        for database in made:
+            database.drop()
 
 
 @pytest.fixture(scope="module")
@@ -178,20 +189,25 @@ def test_release_3_stops_at_the_validation_until_the_copy_has_run_then_runs_agai
     assert again.ok and column_type(database) == "bigint", again.stderr
 
 
-def test_the_validation_refuses_a_row_whose_copy_differs(postgresql_engine, new_database):
-    def validated(differing_row: bool) -> CommandRun:
+def test_the_validation_refuses_a_row_whose_copy_differs_until_the_copy_runs_again(postgresql_engine, new_database):
+    def validated(differing_row: bool) -> tuple[CommandRun, object]:
         database = at_release_2(postgresql_engine, new_database, copied=True)
         if differing_row:  # a write that went round the trigger
             assert run_sql(database, f"ALTER TABLE {demo.PRODUCTS} DISABLE TRIGGER USER",
                            f"UPDATE {demo.PRODUCTS} SET views = views + 1 WHERE id = 1",
                            f"ALTER TABLE {demo.PRODUCTS} ENABLE TRIGGER USER").ok
-        return migrate(demo.RELEASE_3, database, "shop", "0005")
+        return migrate(demo.RELEASE_3, database, "shop", "0005"), database
 
+    refused, database = validated(differing_row=True)
     check("the validation fails on a row whose views_bigint differs from views, though none is NULL",
-          lambda run: not run.ok and "shop_product_views_bigint_copied" in run.stderr, validated(differing_row=True),
-          contrast="every row copied, and every write through the trigger",
-          against=lambda: validated(differing_row=False), observed=lambda run: run.error_line() or "validated",
+          lambda outcome: not outcome[0].ok and "shop_product_views_bigint_copied" in outcome[0].stderr,
+          (refused, database), contrast="every row copied, and every write through the trigger",
+          against=lambda: validated(differing_row=False), observed=lambda outcome: outcome[0].error_line() or "valid",
           guide=GUIDE, engine=postgresql_engine)
+    # Recovery: the command copies that row again, then the validation passes.
+    again = demo.RELEASE_2.run("copy_views_to_bigint", database=database)
+    assert again.ok and "Done: 1 rows copied" in again.stdout, again.stdout + again.stderr
+    assert migrate(demo.RELEASE_3, database, "shop", "0005").ok
 
 
 def debug_messages(database, sql: str) -> list[str]:
@@ -301,11 +317,38 @@ def test_old_code_with_statements_prepared_on_the_server_fails_after_the_swap(po
         assert swapped.ok, swapped.stderr
         return out.strip() + err
 
+    default = read_across_the_swap()
+    assert default == "read again", default
     check("release 1's code with server-side binding and prepare_threshold set (statements prepared on the server) "
           "fails its next read after the swap: the cached plan's result type changed",
           lambda out: "cached plan must not change result type" in out,
-          read_across_the_swap(server_side_binding=True, prepare_threshold=5), contrast="Django's default, parameters bound on the client",
-          against=read_across_the_swap, observed=str, guide=GUIDE, engine=postgresql_engine)
+          read_across_the_swap(server_side_binding=True, prepare_threshold=5),
+          contrast="Django's default, parameters bound on the client", against=lambda: default, observed=str,
+          guide=GUIDE, engine=postgresql_engine)
+
+
+VALIDATES_A_BIG_COUNT = """
+import sys
+import django; django.setup()
+from django.core.exceptions import ValidationError
+from {release}.models import Product
+try:
+    Product(name="A", views=2**31).full_clean()
+    print("valid")
+except ValidationError as error:
+    print("refused:", error.message_dict["views"][0])
+"""
+
+
+def test_release_1s_model_refuses_a_count_past_the_integer_range(postgresql_engine, new_database):
+    database = at_release_2(postgresql_engine, new_database)
+
+    def full_clean(release) -> str:
+        return release.run_python(VALIDATES_A_BIG_COUNT.format(release=release.name), database=database).stdout
+
+    check("release 1's model, an IntegerField, refuses 2,147,483,648 when it validates a product",
+          lambda out: out.startswith("refused:"), full_clean(demo.RELEASE_1), contrast="release 3's model, bigint",
+          against=lambda: full_clean(demo.RELEASE_3), observed=str, guide=GUIDE, engine=postgresql_engine)
 
 
 def increment(release, database) -> CommandRun:
@@ -371,15 +414,15 @@ from django.core.management import call_command
 from django.db import connection
 call_command("migrate", "shop", "0003", verbosity=0)
 with connection.cursor() as cursor:
-    cursor.execute("SHOW lock_timeout")
-    print(cursor.fetchone()[0])
+    cursor.execute("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
+    print(*cursor.fetchone())
 """
 
 
 def test_the_index_step_waits_whatever_lock_timeout_the_session_has_then_gives_it_back(postgresql_engine,
                                                                                         new_database):
     database = at_release_2(postgresql_engine, new_database, copied=True)
-    timed = with_options(database, options="-c lock_timeout=100ms")
+    timed = with_options(database, options="-c lock_timeout=100ms -c statement_timeout=1min")
 
     def built(statement: str) -> CommandRun:
         # A transaction holding a snapshot for 1.5 s: a concurrent build waits for it before it finishes.
@@ -390,8 +433,8 @@ def test_the_index_step_waits_whatever_lock_timeout_the_session_has_then_gives_i
 
     plain = f'CREATE INDEX CONCURRENTLY "plain_views_bigint_idx" ON {demo.PRODUCTS} ("views_bigint")'
     check("with a 100 ms lock timeout on migrate's connections, 0003's build waits for an older snapshot and "
-          "succeeds, and the session's lock timeout is 100 ms again after it",
-          lambda run: run.ok and run.stdout.strip() == "100ms", built("0003"),
+          "succeeds, and the session's lock and statement timeouts are back after it",
+          lambda run: run.ok and run.stdout.strip() == "100ms 1min", built("0003"),
           contrast="the same build statement under that timeout", against=lambda: built(plain),
           observed=lambda run: run.stdout + run.stderr, guide=GUIDE, engine=postgresql_engine)
 
@@ -419,14 +462,17 @@ def test_copy_views_to_bigint_copies_what_a_stopped_run_left(postgresql_engine, 
 def test_copy_views_to_bigint_fails_when_the_trigger_is_missing(postgresql_engine, new_database):
     def copied(trigger: bool) -> CommandRun:
         database = at_release_2(postgresql_engine, new_database)
-        if not trigger:  # and, as without it, a view counted since the copy started that views_bigint missed
-            assert run_sql(database, f'DROP TRIGGER "shop_product_views_bigint" ON {demo.PRODUCTS}',
-                           f'UPDATE {demo.PRODUCTS} SET "views_bigint" = 0 WHERE id = 1',
-                           f"UPDATE {demo.PRODUCTS} SET views = views + 1 WHERE id = 1").ok
-        return demo.RELEASE_2.run("copy_views_to_bigint", database=database)
+        # The site adding a product with every batch, as release 1 would while the command runs.
+        assert run_sql(database, "CREATE FUNCTION old_code() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                                 f"INSERT INTO {demo.PRODUCTS} (name, views) VALUES ('New', 1); RETURN NULL; END $$",
+                       f"CREATE TRIGGER old_code AFTER UPDATE ON {demo.PRODUCTS} FOR EACH STATEMENT "
+                       "EXECUTE FUNCTION old_code()").ok
+        if not trigger:
+            assert run_sql(database, f'DROP TRIGGER "shop_product_views_bigint" ON {demo.PRODUCTS}').ok
+        return demo.RELEASE_2.run("copy_views_to_bigint", "--batch-size", "300", database=database)
 
-    check("copy_views_to_bigint ends with an error naming the trigger, not 'Done', when rows still differ",
-          lambda run: run.returncode == 1 and "trigger" in run.stderr and "Traceback" not in run.stderr,
+    check("copy_views_to_bigint ends with an error naming the trigger, not 'Done', when rows written while it ran "
+          "differ", lambda run: run.returncode == 1 and "trigger" in run.stderr and "Traceback" not in run.stderr,
           copied(trigger=False), contrast="the trigger in place", against=lambda: copied(trigger=True),
           observed=lambda run: run.stdout + run.stderr, guide=GUIDE, engine=postgresql_engine)
 
@@ -447,11 +493,21 @@ LONGER, CROSSING = "name varchar(60)", "name varchar(100)"
 COPIED = {"shorter": "name varchar(30)", "crossing 255 bytes": CROSSING, "bigint": "views bigint"}
 
 
+def charset(database) -> str:
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT CHARACTER_SET_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                       f"AND TABLE_NAME = '{demo.PRODUCTS}' AND COLUMN_NAME = 'name'")
+        return cursor.fetchone()[0]
+
+
 def test_on_mariadb_a_longer_varchar_changes_instantly_unless_it_crosses_255_bytes(mariadb_engine, new_database):
     def instantly(*changes: str) -> list[CommandRun]:
-        """The changes one after the other, each first tried instantly, then by copying the table."""
+        """On a new table of release 1 (name varchar(50), utf8mb4), the changes one after the other, each tried
+        instantly, and made by copying the table where that is refused."""
         database = new_database(mariadb_engine)
         demo.table(database, [demo.RELEASE_1], SMALL, QUIET)
+        assert charset(database) == "utf8mb4"
         tried = []
         for change in changes:
             tried.append(alter(database, change, "INSTANT"))
@@ -459,12 +515,14 @@ def test_on_mariadb_a_longer_varchar_changes_instantly_unless_it_crosses_255_byt
                 assert alter(database, change, "COPY").ok
         return tried
 
-    both_sides = instantly(LONGER, CROSSING, "name varchar(200)")
-    check("MariaDB makes varchar(50) a varchar(60) instantly (200 to 240 bytes in utf8mb4, one length byte), and "
-          "varchar(100) a varchar(200) (400 to 800 bytes, two)", lambda runs: runs[0].ok and runs[2].ok, both_sides,
-          contrast="varchar(50) to varchar(100), 200 to 400 bytes: from one length byte to two",
-          against=lambda: [both_sides[1]] * 3, observed=lambda runs: "; ".join(r.stderr or "accepted" for r in runs),
-          guide=GUIDE, engine=mariadb_engine)
+    within = instantly(LONGER, "name varchar(63)")  # 200 to 240, then 252 bytes: one length byte
+    above = instantly(CROSSING, "name varchar(200)")  # 200 to 400 bytes, then 800: two length bytes after the first
+    check("MariaDB lengthens a varchar instantly while its size in bytes (4 a character in utf8mb4) stays on one side "
+          "of 255: varchar(50) → varchar(60) → varchar(63), and varchar(100) → varchar(200)",
+          lambda runs: all(run.ok for run in runs), [*within, above[1]],
+          contrast="varchar(50) → varchar(100) and varchar(63) → varchar(64): 200 to 400 and 252 to 256 bytes",
+          against=lambda: [above[0], *instantly("name varchar(63)", "name varchar(64)")[1:]],
+          observed=lambda runs: "; ".join(r.stderr or "accepted" for r in runs), guide=GUIDE, engine=mariadb_engine)
 
 
 def test_on_mariadb_a_shorter_varchar_a_crossing_one_and_bigint_copy_the_table(mariadb_engine, new_database):
@@ -482,11 +540,7 @@ def test_on_mariadb_a_shorter_varchar_a_crossing_one_and_bigint_copy_the_table(m
 @pytest.fixture(scope="module")
 def mariadb_generated(mariadb_engine):
     """The three generated changes, each deployed while release 1 serves, on MARIADB_ROWS products."""
-    database = mariadb_engine.create_database()
-    try:
-        return demo.generated(database, MARIADB_ROWS, QUIET)
-    finally:
-        database.drop()
+    yield from generated_on(mariadb_engine, MARIADB_ROWS)
 
 
 @pytest.mark.measures

@@ -12,9 +12,10 @@ TABLE = "shop_product"
 
 class Command(BaseCommand):
     help = (
-        "Copy views into the views_bigint column release 2's migration added, for the rows written before it: the "
-        "trigger keeps every row written since equal. One range of ids per transaction; stop it any time, run it "
-        "again to resume. PostgreSQL only: elsewhere release 3's migration changes the column's type itself."
+        "Copy views into the views_bigint column release 2's migration added, wherever the two differ: rows written "
+        "before the migration, or round its trigger, which keeps every other row equal. One range of ids per "
+        "transaction; stop it any time, run it again to resume. PostgreSQL only: elsewhere release 3's migration "
+        "changes the column's type itself."
     )
 
     def add_arguments(self, parser):
@@ -28,19 +29,19 @@ class Command(BaseCommand):
                               "column's type there.")
             return
         with connection.cursor() as cursor:
-            cursor.execute(f'SELECT min("id"), max("id") FROM "{TABLE}" WHERE "views_bigint" IS NULL')
+            cursor.execute(f'SELECT min("id"), max("id") FROM "{TABLE}" WHERE "views_bigint" IS DISTINCT FROM "views"')
             first, last = cursor.fetchone()
         if first is None:
-            self.stdout.write(self.style.SUCCESS("Nothing to copy: every product has views_bigint."))
+            self.stdout.write(self.style.SUCCESS("Nothing to copy: every product's views_bigint equals its views."))
             return
         self.stdout.write(f"Copying ids {first:,} to {last:,}, {batch_size:,} ids per batch.")
         copied, start, started = 0, first, time.monotonic()
         while start <= last:
             end = min(start + batch_size - 1, last)
             with transaction.atomic(), connection.cursor() as cursor:
-                # Only rows not copied yet: a second run changes nothing. The trigger sets the same value.
+                # Only rows not copied yet, or written round the trigger: a second run changes nothing.
                 cursor.execute(f'UPDATE "{TABLE}" SET "views_bigint" = "views" '
-                               'WHERE "id" BETWEEN %s AND %s AND "views_bigint" IS NULL', [start, end])
+                               'WHERE "id" BETWEEN %s AND %s AND "views_bigint" IS DISTINCT FROM "views"', [start, end])
                 copied += cursor.rowcount
             self.stdout.write(f"ids {start:,}-{end:,} of {last:,} ({(end - first + 1) / (last - first + 1):.0%}): "
                               f"{copied:,} copied")
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             cursor.execute(f'SELECT count(*) FROM "{TABLE}" WHERE "views_bigint" IS DISTINCT FROM "views"')
             left = cursor.fetchone()[0]
         if left:
-            raise CommandError(f"{left:,} products still differ between views and views_bigint: is the trigger of "
-                               "migration 0002 missing? Migrate release 2, then run this command again.")
+            raise CommandError(f"{left:,} products still differ between views and views_bigint, written while this "
+                               "ran: is the trigger of migration 0002 missing? Create it again as 0002 does, then run "
+                               "this command again.")
         self.stdout.write(self.style.SUCCESS(f"Done: {copied:,} rows copied in {time.monotonic() - started:.1f} s."))
