@@ -47,10 +47,13 @@ CHAIN = [
     ("0023", None, "integer → bigint: copy, CHECK NOT VALID, VALIDATE", None),
     ("0024", "bigint_swap", "integer → bigint: the swap", "change-a-column-type"),
     ("0025", "add_foreign_key", "AddField, ForeignKey", "add-a-foreign-key"),
-    ("0026", "rename_field", "RenameField", None),
-    ("0027", "remove_field", "RemoveField", "remove-a-field"),
-    ("0028", "rename_model", "RenameModel", None),
-    ("0029", "delete_model", "DeleteModel", "remove-a-field"),
+    ("0026", "fk_column", "ForeignKey in steps: the column alone", "add-a-foreign-key"),
+    ("0027", "fk_not_valid", "ForeignKey in steps: NOT VALID", "add-a-foreign-key"),
+    ("0028", "fk_validate", "ForeignKey in steps: VALIDATE", "add-a-foreign-key"),
+    ("0029", "rename_field", "RenameField", None),
+    ("0030", "remove_field", "RemoveField", "remove-a-field"),
+    ("0031", "rename_model", "RenameModel", None),
+    ("0032", "delete_model", "DeleteModel", "remove-a-field"),
 ]
 # What the evidence records: the operation of each step; the reference shows no SQL of its own.
 OPERATIONS = {label: operation for _, label, operation, _ in CHAIN if label}

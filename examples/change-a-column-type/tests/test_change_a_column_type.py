@@ -439,10 +439,19 @@ def test_the_index_step_waits_whatever_lock_timeout_the_session_has_then_gives_i
           observed=lambda run: run.stdout + run.stderr, guide=GUIDE, engine=postgresql_engine)
 
 
+def vacuumed(database) -> bool:
+    """Whether the products were vacuumed by a command (not by autovacuum)."""
+    return scalar(database, f"SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = '{demo.PRODUCTS}'")
+
+
 def test_copy_views_to_bigint_copies_what_a_stopped_run_left(postgresql_engine, new_database):
     database = at_release_2(postgresql_engine, new_database)
+    before = vacuumed(database)
     first = demo.RELEASE_2.run("copy_views_to_bigint", "--batch-size", "300", database=database)
     assert first.ok and "Done: 1,000 rows copied" in first.stdout, first.stdout + first.stderr
+    check("copy_views_to_bigint ends with a VACUUM (ANALYZE) of the table", lambda done: done, vacuumed(database),
+          contrast="the table before the command", against=lambda: before, observed=str, guide=GUIDE,
+          engine=postgresql_engine)
     # What a run stopped half-way leaves: rows not copied yet, in the ids it had not reached.
     assert run_sql(database, f"ALTER TABLE {demo.PRODUCTS} DISABLE TRIGGER USER",
                    f'UPDATE {demo.PRODUCTS} SET "views_bigint" = NULL WHERE id > 970',

@@ -6,11 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0028_rename_order_purchase'),
+        ('shop', '0029_rename_note_order_remark'),
     ]
 
     operations = [
-        migrations.DeleteModel(
-            name='Purchase',
+        migrations.RemoveField(
+            model_name='order',
+            name='remark',
         ),
     ]

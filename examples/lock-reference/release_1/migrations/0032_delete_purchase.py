@@ -6,12 +6,11 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0026_rename_note_order_remark'),
+        ('shop', '0031_rename_order_purchase'),
     ]
 
     operations = [
-        migrations.RemoveField(
-            model_name='order',
-            name='remark',
+        migrations.DeleteModel(
+            name='Purchase',
         ),
     ]

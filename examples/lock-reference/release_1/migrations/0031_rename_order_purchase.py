@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0027_remove_order_remark'),
+        ('shop', '0030_remove_order_remark'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0025_order_customer'),
+        ('shop', '0028_validate_order_buyer_fk'),
     ]
 
     operations = [
