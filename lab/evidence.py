@@ -32,7 +32,7 @@ NOT_FINGERPRINTED = {EVIDENCE, "tests", "__pycache__"}
 # includes its process's start) changes every figure.
 INSTRUMENT = ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py", "templates.py", "releases.py", "zygote.py")
 # Instruments only some demonstrations use: part of the fingerprint of those that import them.
-OPTIONAL_INSTRUMENT = {"trace.py": "lab.trace"}
+OPTIONAL_INSTRUMENT = {"trace.py": "lab.trace", "rolling.py": "lab.rolling"}
 LAB = Path(__file__).resolve().parent
 DEMO_ROWS = 1_000_000
 

@@ -1,0 +1,66 @@
+"""lab.rolling: instances replaced one at a time, failures told per release and per phase.
+
+Run on remove-a-field's releases: release 2 drops NOT NULL from the column its code no longer writes, release
+2_unsafe drops the column, which release 1 still uses.
+"""
+
+import pytest
+
+from lab.releases import example_module
+from lab.rolling import AFTER, FIRST, RollingReport, rolling_update, shares
+from lab.story import Story
+from lab.workload import Traffic
+
+demo = example_module("remove-a-field", "demonstration")
+ROWS = 1_000
+INSTANCES = 4
+ROLLOUT = [f"{index} of {INSTANCES} replaced" for index in range(1, INSTANCES + 1)]
+
+
+def updated(engine, new_database, new, migrate_when=FIRST) -> RollingReport:
+    database = new_database(engine)
+    demo.products_table(database, ROWS, Story(quiet=True))
+    return rolling_update(demo.RELEASE_1, new, database, instances=INSTANCES, migrate_when=migrate_when, step=0.3)
+
+
+def test_the_sites_clients_are_shared_between_the_instances():
+    assert shares(Traffic(4, 4), 4) == [Traffic(1, 1)] * 4
+    assert [(t.readers, t.writers) for t in shares(Traffic(5, 3), 2)] == [(3, 2), (2, 1)]
+    assert all(t.readers + t.writers >= 1 for t in shares(Traffic(1, 1), 4))
+    with pytest.raises(ValueError, match="one instance at least"):
+        shares(Traffic(), 0)
+
+
+def test_an_additive_change_migrated_first_fails_nothing_while_both_releases_serve(postgresql_engine, new_database):
+    report = updated(postgresql_engine, new_database, demo.RELEASE_2)
+    requests = report.requests()
+    assert report.migration.ok and not report.failures(), report.summary()
+    assert [phase.name for phase in report.phases] == ["before", "migration", *ROLLOUT, AFTER]
+    # Between two replacements both releases serve; once the last is replaced, only the new one.
+    for phase in ROLLOUT[:-1]:
+        assert requests["release_1", phase] and requests["release_2", phase], report.summary()
+    assert requests["release_2", AFTER] and not requests["release_1", AFTER], report.summary()
+
+
+def test_a_column_dropped_first_fails_the_old_instances_until_the_last_is_replaced(postgresql_engine, new_database):
+    report = updated(postgresql_engine, new_database, demo.UNSAFE)
+    failures = report.failures()
+    assert report.migration.ok, report.migration.stderr
+    assert failures["release_1", ROLLOUT[0]] and not failures["release_1", "before"], report.summary()
+    assert not any(failures["release_2_unsafe", phase] for phase in ROLLOUT + [AFTER]), report.summary()
+    assert not failures["release_1", AFTER] and not failures["release_2_unsafe", AFTER], report.summary()
+    assert "legacy_code" in str(report.errors("release_1")), report.summary()
+
+
+def test_new_code_before_its_migration_fails_until_the_migration_runs(postgresql_engine, new_database):
+    report = updated(postgresql_engine, new_database, demo.RELEASE_2, migrate_when=AFTER)
+    failures = report.failures()
+    assert [phase.name for phase in report.phases] == ["before", *ROLLOUT, "migration", AFTER]
+    assert sum(failures["release_2", phase] for phase in ROLLOUT), report.summary()
+    assert not any(failures["release_1", phase] for phase in ["before", *ROLLOUT]), report.summary()
+    assert not failures["release_2", AFTER], report.summary()
+
+
+def test_an_unknown_order_is_refused(postgresql_engine, new_database):
+    with pytest.raises(ValueError, match="migrate_when"):
+        rolling_update(demo.RELEASE_1, demo.RELEASE_2, new_database(postgresql_engine), migrate_when="sometime")
