@@ -44,7 +44,9 @@ PRELOAD = (
 # The zygote.
 
 def _serve(address: str) -> None:
-    """Preload, then fork one child per request on the socket at ``address``, until the socket's folder goes."""
+    """Preload, then fork one child per request on the socket at ``address``, until the process that started the
+    zygote has ended (it stops the zygote at its exit; this covers a process that was killed)."""
+    parent = os.getppid()
     for module in PRELOAD:
         try:
             __import__(module)
@@ -56,9 +58,17 @@ def _serve(address: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)
     listener.listen(64)
+    listener.settimeout(1.0)  # accepted sockets block all the same (no default timeout is set)
     print("ready", flush=True)
     while True:
-        channel, _ = listener.accept()
+        try:
+            channel, _ = listener.accept()
+        except TimeoutError:
+            if os.getppid() != parent:
+                os.unlink(address)
+                os.rmdir(os.path.dirname(address))
+                return
+            continue
         try:
             header, fds, _, _ = socket.recv_fds(channel, HEADER.size, 3)
             request = json.loads(_receive(channel, HEADER.unpack(header)[0]))

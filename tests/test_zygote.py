@@ -103,3 +103,39 @@ def test_the_zygote_is_the_running_interpreter(tmp_path, monkeypatch):
         pytest.skip("this system cannot fork from a zygote")
     done = zygote.run(["-c", "import sys; print(sys.executable, sys.version)"], cwd=tmp_path, env=environment(tmp_path))
     assert done.stdout == f"{sys.executable} {sys.version}\n"
+
+
+ORPHANING = """
+import os, sys, time
+from lab import zygote
+zygote.run(["-c", "pass"], cwd=os.getcwd(), env=dict(os.environ))
+print(zygote._ZYGOTE._process.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def running(pid: int) -> bool:
+    """Whether the process runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_the_zygote_ends_when_the_process_that_started_it_is_killed(tmp_path):
+    import subprocess
+    import time
+
+    if not zygote.enabled() or not Path("/proc").is_dir():
+        pytest.skip("this system cannot fork from a zygote, or has no /proc to watch it")
+    repo = str(Path(zygote.__file__).resolve().parents[1])
+    starter = subprocess.Popen([sys.executable, "-c", ORPHANING], cwd=tmp_path, stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": repo, zygote.VARIABLE: "1"})
+    pid = int(starter.stdout.readline())
+    assert running(pid)
+    starter.kill()  # no atexit: the zygote must notice by itself
+    starter.wait()
+    deadline = time.monotonic() + 10
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running(pid), f"the zygote {pid} outlived the process that started it"

@@ -537,22 +537,12 @@ def test_on_mariadb_dropping_not_null_rebuilds_the_table_in_place(mariadb_engine
 
 @pytest.fixture(scope="module")
 def mariadb_deploys(mariadb_engine):
-    """The generated CHECK and UNIQUE, each deployed while release 2 serves, and release 2 deployed while release 1
-    serves, on MariaDB."""
-    found = {}
-    for build in (lambda database: demo.steps(database, ["check_generated", "unique_generated"], MARIADB_ROWS, QUIET),
-                  lambda database: {"loosen_first": loosened(database)}):
-        database = mariadb_engine.create_database()
-        try:
-            found |= build(database)
-        finally:
-            database.drop()
-    return found
-
-
-def loosened(database) -> DeployReport:
-    demo.table(database, [demo.RELEASE_1], MARIADB_ROWS, QUIET)
-    return demo.deploy(database, demo.RELEASE_1, demo.RELEASE_2, QUIET)
+    """The generated CHECK and UNIQUE, each deployed while release 2 serves, on MariaDB."""
+    database = mariadb_engine.create_database()
+    try:
+        return demo.steps(database, ["check_generated", "unique_generated"], MARIADB_ROWS, QUIET)
+    finally:
+        database.drop()
 
 
 @pytest.mark.measures
@@ -566,15 +556,6 @@ def test_on_mariadb_the_check_makes_writes_wait_and_the_unique_does_not(mariadb_
     check("on MariaDB, AddConstraint(CHECK) makes writes wait for most of the table's copy, and reads not",
           writes_wait, mariadb_deploys["check_generated"], contrast="AddConstraint(UNIQUE), built in place",
           against=lambda: mariadb_deploys["unique_generated"], observed=DeployReport.summary, guide=GUIDE,
-          engine=mariadb_engine)
-
-
-@pytest.mark.measures
-def test_on_mariadb_dropping_not_null_lets_writes_go_on(mariadb_deploys, mariadb_engine):
-    check("on MariaDB, release 2's migration (NOT NULL dropped in place) makes no write wait 100 ms",
-          lambda r: r.migration.ok and not r.failures and r.during_migration("write")["max"] < 100,
-          mariadb_deploys["loosen_first"], contrast="AddConstraint(CHECK), which copies the table",
-          against=lambda: mariadb_deploys["check_generated"], observed=DeployReport.summary, guide=GUIDE,
           engine=mariadb_engine)
 
 

@@ -25,8 +25,23 @@ def failed(r: DeployReport) -> int:
     return sum(r.old.errors.values()) + sum(r.new.errors.values())
 
 
-def longest_lock_wait_ms(r: DeployReport) -> float:
-    return r.locks.longest(r.locks.waits("workload"))
+# Modes that stop writes (ACCESS EXCLUSIVE stops reads too); SHARE UPDATE EXCLUSIVE and weaker stop neither.
+STOPS_WRITES = {"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
+BRIEF_MS = 100  # a lock held for less is "a moment": the rewrites hold theirs for about a second
+
+
+def longest_stopping_hold_ms(r: DeployReport) -> float:
+    """The longest the migration was seen holding a lock that stops writes on the products, in ms."""
+    return r.locks.longest([s for s in r.locks.held("migrate", demo.PRODUCTS) if s.mode in STOPS_WRITES])
+
+
+def brief(r: DeployReport) -> bool:
+    """The migration succeeded, failed no request, and held no lock that stops writes for BRIEF_MS."""
+    return r.migration.ok and failed(r) == 0 and longest_stopping_hold_ms(r) < BRIEF_MS
+
+
+def held(r: DeployReport) -> str:
+    return f"longest hold of a lock that stops writes {longest_stopping_hold_ms(r):.0f} ms\n{r.summary()}"
 
 
 @pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
@@ -90,23 +105,19 @@ def test_a_shorter_varchar_or_a_new_type_stops_reads_and_writes(generated, postg
 
 
 @pytest.mark.measures
-def test_a_longer_varchar_makes_no_request_wait(generated, postgresql_engine):
-    check("varchar(50) → varchar(60) changes the catalog only: no read or write waits 20 ms for a lock",
-          lambda r: r.migration.ok and not r.failures and longest_lock_wait_ms(r) < 20, generated["longer"],
-          contrast=demo.OPERATIONS["shorter"], against=lambda: generated["shorter"],
-          observed=lambda r: f"longest lock wait {longest_lock_wait_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
-          engine=postgresql_engine)
+def test_a_longer_varchar_holds_its_lock_a_moment(generated, postgresql_engine):
+    check(f"varchar(50) → varchar(60) changes the catalog only: it holds ACCESS EXCLUSIVE less than {BRIEF_MS} ms "
+          "and fails no request", brief, generated["longer"], contrast=demo.OPERATIONS["shorter"],
+          against=lambda: generated["shorter"], observed=held, guide=GUIDE, engine=postgresql_engine)
 
 
 @pytest.mark.measures
 @pytest.mark.parametrize("label", ["expand", "index", "not_null_not_valid", "validate", "swap"])
-def test_no_step_of_the_recipe_fails_a_request_or_makes_one_wait_for_a_lock(recipe, generated, postgresql_engine,
-                                                                           label):
-    check(f"step {demo.OPERATIONS[label]!r}: no request fails, none waits 20 ms for a lock",
-          lambda r: r.migration.ok and failed(r) == 0 and longest_lock_wait_ms(r) < 20, recipe[label],
-          contrast=demo.OPERATIONS["bigint_generated"], against=lambda: generated["bigint_generated"],
-          observed=lambda r: f"longest lock wait {longest_lock_wait_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
-          engine=postgresql_engine)
+def test_no_step_of_the_recipe_fails_a_request_or_holds_a_lock_that_stops_writes(recipe, generated,
+                                                                                 postgresql_engine, label):
+    check(f"step {demo.OPERATIONS[label]!r}: no request fails, and no lock that stops writes is held {BRIEF_MS} ms",
+          brief, recipe[label], contrast=demo.OPERATIONS["bigint_generated"],
+          against=lambda: generated["bigint_generated"], observed=held, guide=GUIDE, engine=postgresql_engine)
 
 
 @pytest.mark.measures
@@ -115,8 +126,8 @@ def test_the_copy_makes_writes_wait_for_one_batch_at_most(recipe, postgresql_eng
         database = at_release_2(postgresql_engine, new_database, RECIPE_ROWS)
         return demo.copy(database, QUIET, "--batch-size", str(RECIPE_ROWS))
 
-    check("copy_views_to_bigint, in batches of 5,000 ids, fails no request, and no write waits 250 ms",
-          lambda r: r.migration.ok and failed(r) == 0 and r.during_migration("write")["max"] < 250, recipe["copy"],
+    check("copy_views_to_bigint, in batches of 5,000 ids, fails no request, and no write waits 500 ms",
+          lambda r: r.migration.ok and failed(r) == 0 and r.during_migration("write")["max"] < 500, recipe["copy"],
           contrast="the same copy in one batch", against=copied_in_one_batch, observed=DeployReport.summary,
           guide=GUIDE, engine=postgresql_engine)
 
@@ -567,10 +578,16 @@ def test_on_mariadb_a_copy_makes_writes_wait_and_reads_not(mariadb_generated, ma
           engine=mariadb_engine)
 
 
+def schema_change_ms(r: DeployReport) -> float:
+    """How long the server was seen running the migration's schema change on the products, in ms."""
+    running = r.longest_lock(demo.PRODUCTS)
+    return running.ms if running else 0.0
+
+
 @pytest.mark.measures
-def test_on_mariadb_a_longer_varchar_lets_writes_go_on(mariadb_generated, mariadb_engine):
-    check("on MariaDB, varchar(50) → varchar(60) makes no write wait 100 ms",
-          lambda r: r.migration.ok and not r.failures and r.during_migration("write")["max"] < 100,
-          mariadb_generated["longer"], contrast=demo.OPERATIONS["shorter"],
-          against=lambda: mariadb_generated["shorter"], observed=DeployReport.summary, guide=GUIDE,
+def test_on_mariadb_a_longer_varchar_is_over_in_a_moment(mariadb_generated, mariadb_engine):
+    check(f"on MariaDB, varchar(50) → varchar(60) runs less than {BRIEF_MS} ms and fails no request",
+          lambda r: r.migration.ok and not r.failures and schema_change_ms(r) < BRIEF_MS, mariadb_generated["longer"],
+          contrast=demo.OPERATIONS["shorter"], against=lambda: mariadb_generated["shorter"],
+          observed=lambda r: f"seen running {schema_change_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
           engine=mariadb_engine)
