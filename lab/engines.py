@@ -59,6 +59,12 @@ class Database:
         """Remove the database and everything in it."""
         self.engine.drop_database(self.name)
 
+    def with_options(self, **options) -> Database:
+        """The same database, as Django connects to it with these entries added to its ``OPTIONS``
+        (``options="-c lock_timeout=100ms"`` on PostgreSQL, say)."""
+        settings = {**self.settings, "OPTIONS": {**self.settings.get("OPTIONS", {}), **options}}
+        return Database(self.engine, self.name, settings)
+
 
 @dataclass(frozen=True)
 class Engine:

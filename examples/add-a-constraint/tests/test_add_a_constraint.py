@@ -1,6 +1,5 @@
 """The claims of guides/add-a-constraint.md, checked on real engines."""
 
-import dataclasses
 import threading
 import time
 from contextlib import contextmanager
@@ -343,8 +342,7 @@ def test_duplicates_meet_the_unique_build_at_three_moments(postgresql_engine, ne
 def test_the_unique_build_waits_whatever_lock_timeout_the_session_sets(postgresql_engine, new_database):
     """The build waits for an open snapshot past the 200 ms lock timeout its session starts with."""
     database = before_the_unique_step(postgresql_engine, new_database, SMALL)
-    options = {**database.settings.get("OPTIONS", {}), "options": "-c lock_timeout=200"}
-    timed = dataclasses.replace(database, settings={**database.settings, "OPTIONS": options})
+    timed = database.with_options(options="-c lock_timeout=200")
     with snapshot_held(database):
         result = in_background(lambda: migrate(demo.RELEASE_3, timed))
         wait_for_phase(database, "waiting for old snapshots")

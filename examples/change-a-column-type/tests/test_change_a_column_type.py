@@ -1,7 +1,5 @@
 """The claims of guides/change-a-column-type.md, checked on real engines."""
 
-import dataclasses
-
 import pytest
 
 from lab import evidence
@@ -286,7 +284,7 @@ def test_a_swap_cancelled_by_its_lock_timeout_changes_nothing_and_runs_again(pos
     database = at_release_2(postgresql_engine, new_database, copied=True)
     assert migrate(demo.RELEASE_3, database, "shop", "0005").ok
     before = schema(database)
-    timed = with_options(database, options="-c lock_timeout=100ms")
+    timed = database.with_options(options="-c lock_timeout=100ms")
     with OpenTransaction(database, demo.PRODUCTS, seconds=1.5):  # a long report: the swap's lock waits for it
         cancelled = migrate(demo.RELEASE_3, timed)
         after_it = schema(database)
@@ -320,7 +318,7 @@ def test_old_code_with_statements_prepared_on_the_server_fails_after_the_swap(po
     def read_across_the_swap(**options) -> str:
         database = at_release_2(postgresql_engine, new_database, copied=True)
         assert migrate(demo.RELEASE_3, database, "shop", "0005").ok
-        reader = demo.RELEASE_1.start("-c", READS_ACROSS_THE_SWAP, database=with_options(database, **options),
+        reader = demo.RELEASE_1.start("-c", READS_ACROSS_THE_SWAP, database=database.with_options(**options),
                                       role="reader", stdin=True)
         assert reader.stdout.readline() == "read\n", reader.communicate(timeout=30)
         swapped = migrate(demo.RELEASE_3, database)
@@ -413,12 +411,6 @@ def test_the_index_step_replaces_an_index_a_failed_build_left(postgresql_engine,
           observed=str, guide=GUIDE, engine=postgresql_engine)
 
 
-def with_options(database, **options):
-    """The database, as Django connects to it with these ``OPTIONS`` too."""
-    settings = {**database.settings, "OPTIONS": {**database.settings.get("OPTIONS", {}), **options}}
-    return dataclasses.replace(database, settings=settings)
-
-
 MIGRATE_TO_0003 = """
 import django; django.setup()
 from django.core.management import call_command
@@ -433,7 +425,7 @@ with connection.cursor() as cursor:
 def test_the_index_step_waits_whatever_lock_timeout_the_session_has_then_gives_it_back(postgresql_engine,
                                                                                         new_database):
     database = at_release_2(postgresql_engine, new_database, copied=True)
-    timed = with_options(database, options="-c lock_timeout=100ms -c statement_timeout=1min")
+    timed = database.with_options(options="-c lock_timeout=100ms -c statement_timeout=1min")
 
     def built(statement: str) -> CommandRun:
         # A transaction holding a snapshot for 1.5 s: a concurrent build waits for it before it finishes.
