@@ -10,6 +10,7 @@ evidence``) and offers, in a guide ``guides/<slug>.md``:
   ``{evidence}`lock-reference/mariadb:int_to_bigint.large_ms```;
 * the directive ``{evidence-stamp}``: where and when the figures were measured;
 * the directive ``{evidence-table}``: the figures of every engine side by side;
+* the directive ``{evidence-phases}``: a rolling update's requests and failures, release by release, phase by phase;
 
 and anywhere, the directive ``{lock-reference}``: the locks each migration
 operation takes on each engine, from the exact traces of ``examples/lock-reference``.
@@ -158,7 +159,9 @@ class EvidenceStampDirective(EvidenceDirective):
                            location=self.get_location())
             return []
         engines = ", ".join(f"{run['label']} ({run['origin']})" for run in record["runs"])
-        rows = sorted({run["rows"] for run in record["runs"]})
+        # Each step records the rows it ran on; some run on fewer than the run's default.
+        rows = sorted({step.get("rows", run["rows"]) for run in record["runs"]
+                       for step in run.values() if isinstance(step, dict)} or {run["rows"] for run in record["runs"]})
         text = (f"Measured by `nox -s evidence` on {record['generated']}: {engines}; "
                 f"{', '.join(f'{r:,}' for r in rows)} rows; SQL as Django {record.get('django', '(unknown)')} "
                 f"writes it; example fingerprint `{record['fingerprint'][:12]}`.")
@@ -381,6 +384,33 @@ def _staleness(srcdir, slug: str) -> str | None:
     return evidence.staleness(slug)
 
 
+class EvidencePhasesDirective(EvidenceDirective):
+    """A rolling update phase by phase (``:run: LABEL``): each release's requests and failures in each phase, on
+    one engine (``:engine:``, default PostgreSQL)."""
+
+    option_spec = {"run": directives.unchanged_required, "engine": directives.unchanged}
+
+    def run(self):
+        record = self.record()
+        label, engine = self.options.get("run", ""), self.options.get("engine", DEFAULT_ENGINE)
+        try:
+            run = next(run for run in record["runs"] if run["engine"].startswith(engine))
+            step = run[label]
+            phases, old, new = step["phases"], step["old_release"], step["new_release"]
+        except (KeyError, TypeError, StopIteration) as missing:
+            logger.warning("no recorded phases for run %r on %s of %s (%s): run nox -s evidence", label, engine,
+                           self.env.docname, missing, location=self.get_location())
+            return []
+        lines = [f"**{record['operations'].get(label, label)}: {step['instances']} instances, "
+                 f"{short_engine(run['label'])}, {step.get('rows', run['rows']):,} rows**", "",
+                 f"| Phase | ms | {old} requests | failed | {new} requests | failed |",
+                 "|---|---:|---:|---:|---:|---:|"]
+        for row in phases:
+            cells = [row["ms"], row["old_requests"], row["old_failed"], row["new_requests"], row["new_failed"]]
+            lines.append(f"| {row['phase']} | " + " | ".join(show(cell) for cell in cells) + " |")
+        return self.parse_markdown("\n".join(lines))
+
+
 class EvidenceErrorsDirective(EvidenceDirective):
     """The errors requests met during one deploy (``:run: LABEL``), engine by engine, as the engine said them."""
 
@@ -421,5 +451,6 @@ def setup(app):
     app.add_directive("evidence-stamp", EvidenceStampDirective)
     app.add_directive("evidence-table", EvidenceTableDirective)
     app.add_directive("evidence-errors", EvidenceErrorsDirective)
+    app.add_directive("evidence-phases", EvidencePhasesDirective)
     app.add_directive("lock-reference", LockReferenceDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -17,7 +17,8 @@ matplotlib.rcParams["svg.fonttype"] = "none"
 
 
 def timeline(panels: list[tuple[str, DeployReport]], *, title: str, path: Path) -> None:
-    """Side-by-side panels, one per deploy: the old release's reads and writes, failed requests; migration shaded."""
+    """Side-by-side panels, one per deploy: the old release's reads and writes, failed requests; migration shaded.
+    A rolling update also shows the new release's requests, and a dotted line where each instance was replaced."""
     figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), sharey=True, squeeze=False)
     for axis, (name, report) in zip(axes[0], panels, strict=True):
         start = report.migration.started
@@ -26,6 +27,14 @@ def timeline(panels: list[tuple[str, DeployReport]], *, title: str, path: Path) 
             done = [s for s in report.old.of(kind) if not s.error]
             axis.scatter([s.scheduled - start for s in done], [s.ms for s in done], s=5, color=color, alpha=0.7,
                          label=f"{report.old.release} {kind}s")
+        rolling = getattr(report, "phases", None)  # a rolling update: the new release's instances serve too
+        if rolling:
+            done = [s for s in report.new.samples if not s.error]
+            axis.scatter([s.scheduled - start for s in done], [s.ms for s in done], s=5, color="#9467bd",
+                         alpha=0.5, label=f"{report.new.release} requests")
+            for phase in rolling:
+                if phase.name.endswith("replaced"):
+                    axis.axvline(phase.start - start, color="#7f7f7f", linewidth=0.6, linestyle=":")
         failed = [s for s in report.old.samples + report.new.samples if s.error]
         if failed:
             axis.scatter([s.scheduled - start for s in failed], [s.ms for s in failed], s=14, marker="x",

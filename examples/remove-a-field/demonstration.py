@@ -9,6 +9,7 @@ from __future__ import annotations
 from lab import verbs
 from lab.deploy import DeployReport, run_sql
 from lab.releases import Release
+from lab.rolling import RollingReport, rolling
 from lab.story import Story
 
 SLUG = "remove-a-field"
@@ -47,9 +48,9 @@ def products_table(database, rows: int, story: Story) -> None:
     verbs.filled_table(database, [RELEASE_1], TABLE, COLUMNS, rows, story)
 
 
-def deploy(database, old: Release, new: Release, story: Story) -> DeployReport:
-    """Deploy ``new`` while ``old`` serves, watching locks on both tables."""
-    return verbs.deploy(database, old, new, story, [TABLE, GONE_TABLE])
+def deploy(database, old: Release, new: Release, story: Story) -> RollingReport:
+    """Roll ``new`` out over four instances of ``old``, migrations first, watching locks on both tables."""
+    return rolling(database, old, new, story, [TABLE, GONE_TABLE])
 
 
 def default_while_release_1_serves(database, story: Story) -> DeployReport:

@@ -65,6 +65,22 @@ def test_dropping_the_column_in_one_release_breaks_the_old_code(deploys, engine)
           observed=DeployReport.summary, guide=GUIDE, engine=engine)
 
 
+def _old_fails_in_every_phase_it_serves(report) -> bool:
+    """Every phase after the migration in which the old release served requests has failures of it."""
+    served = [row for row in report.by_phase()
+              if row["phase"] not in ("before", "migration") and row["old_requests"] >= 5]
+    return bool(served) and all(row["old_failed"] for row in served)
+
+
+def test_release_1_fails_in_every_phase_of_the_rollout_until_its_last_instance_is_replaced(deploys, engine):
+    check("release 1's instances fail in every phase of the rollout in which they still serve",
+          _old_fails_in_every_phase_it_serves, deploys.unsafe,
+          contrast="release 2 of the two-release recipe", against=lambda: deploys.release_2,
+          observed=lambda r: r.summary(), guide=GUIDE, engine=engine)
+    # Once every instance runs the new release, nothing fails: the damage is the rollout's window.
+    assert not deploys.unsafe.failures_by_phase()[demo.UNSAFE.name, "after"], deploys.unsafe.summary()
+
+
 def test_two_releases_fail_no_request(deploys, engine):
     for step in (deploys.release_2, deploys.release_3):
         assert step.migration.ok, step.migration.stderr
