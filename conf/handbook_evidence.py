@@ -67,6 +67,13 @@ for _kind, _name in (("reads", "Reads"), ("writes", "Writes")):
         f"{_kind}_under_lock": f"{_name} completed while the lock was held",
     })
 FIGURE_NAMES["rows"] = "Rows in the table"
+# Going back: values the new release wrote that are still there after a step, values a reversal lost.
+FIGURE_NAMES.update({
+    "values_left": "Rows holding a value in the new column",
+    "values_lost": "Rows whose value was lost",
+})
+# A rename by expand and contract: rows whose new column missed a write to the old one.
+FIGURE_NAMES["differing_rows"] = "Rows whose new column differs from the old"
 FIGURE_NAMES["table_mb"] = "Table and indexes after the step (MB)"
 # A step that also locks another table (a foreign key's referenced table) records it under "referenced".
 FIGURE_NAMES.update({

@@ -6,7 +6,7 @@ engine available and writes ``examples/<slug>/evidence/``:
 * ``evidence.json``: the figures per engine, with the engine's name and
   version, the rows, the date and a fingerprint of the example's sources;
 * ``timeline-<engine>.svg``: each write's latency during the deploys;
-* ``sql/<release>-<migration>-<vendor>.sql``: what ``sqlmigrate`` prints.
+* ``sql/<release>-<migration>-<vendor>.sql``: what ``sqlmigrate`` prints (``<migration>-backwards``: reversed).
 
 A test fails when the example changed after its evidence was made.
 """
@@ -156,6 +156,9 @@ def record_sql(slug: str, found: dict, story: Story) -> None:
     story.say(f"SQL of Django {django_series()} written to {sql_dir(slug).relative_to(EXAMPLES.parent)}")
 
 
+# A migration named with this suffix in a demonstration's SQL list (``"0003-backwards"``) is shown reversed:
+# what ``sqlmigrate --backwards`` prints.
+BACKWARDS = "-backwards"
 # Run in a process of the release: sqlmigrate for each (app label, migration) given as JSON, its output as the
 # command line prints it (the command's stdout, ending included), back as JSON.
 _SQLMIGRATE_MANY = """
@@ -166,7 +169,8 @@ from django.core.management import call_command
 printed = []
 for app_label, migration in json.loads(sys.argv[1]):
     out = io.StringIO()
-    call_command("sqlmigrate", app_label, migration, stdout=out)
+    name = migration.removesuffix(sys.argv[2])
+    call_command("sqlmigrate", app_label, name, backwards=name != migration, stdout=out)
     printed.append(out.getvalue())
 print(json.dumps(printed))
 """
@@ -175,10 +179,11 @@ print(json.dumps(printed))
 def sqlmigrate_many(slug: str, release: str, migrations: list[tuple[str, str]],
                     database: engines.Database) -> dict[tuple[str, str], str]:
     """What ``sqlmigrate`` prints for each (app label, migration) of a release, on the database's engine: one
-    process for them all."""
+    process for them all. A migration named ``NAME-backwards`` is printed reversed (``--backwards``)."""
     if not migrations:
         return {}
-    result = Release(slug, release).run_python(_SQLMIGRATE_MANY, json.dumps(migrations), database=database)
+    result = Release(slug, release).run_python(_SQLMIGRATE_MANY, json.dumps(migrations), BACKWARDS,
+                                               database=database)
     if not result.ok:
         raise RuntimeError(f"sqlmigrate {release} {migrations} failed on {database.engine.label}:\n{result.stderr}")
     return dict(zip(migrations, json.loads(result.stdout.strip().splitlines()[-1]), strict=True))

@@ -1,7 +1,8 @@
 """Pytest fixtures of the lab: engines by test id, fresh databases, progress of long steps.
 
 Tests ask for ``engine`` (every engine), ``postgresql_engine``,
-``mariadb_engine`` or ``other_engine`` (SQLite and MariaDB); each becomes one test per engine, its id naming the
+``mariadb_engine``, ``other_engine`` (SQLite and MariaDB) or ``development_engine`` (SQLite and the embedded
+PostgreSQL); each becomes one test per engine, its id naming the
 engine and its version (``postgresql-18.6``). An engine that is not
 available here gives a skipped test whose reason says how to provide it;
 with ``HANDBOOK_REQUIRE_ENGINES=1`` (CI, which has them all) it is an error.
@@ -10,6 +11,11 @@ Tests marked ``measures`` time locks and requests under load. What they measure 
 statements Django wrote; ``HANDBOOK_MEASURES=0`` (set by nox on every Django leg but the one the evidence is
 recorded with) skips them, and ``tests/test_measured_locks.py`` proves on every leg that the SQL another Django
 writes takes the locks that were measured.
+
+Tests marked ``rolls`` roll releases out over several instances (:mod:`lab.rolling`): seconds each, on every engine.
+On the other Django legs they run on the embedded PostgreSQL alone: there they prove that this Django's ORM and
+migrations behave as the evidence says, while each guide's SQL tests prove, on every engine, that this Django writes
+the SQL the evidence ran.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ ROLES = {
     "mariadb_engine": ("mariadb",),
     # Engines other than PostgreSQL, for claims PostgreSQL's own tests already cover.
     "other_engine": ("sqlite", "mariadb"),
+    # The engines of a developer's machine and of most projects' tests: SQLite, and one PostgreSQL.
+    "development_engine": ("sqlite", "postgresql-embedded"),
 }
 _found: dict | None = None
 
@@ -84,6 +92,8 @@ def pytest_configure(config):
     claims.MODE["contrasts"] = config.getoption(CONTRASTS_OPTION) or os.environ.get(CONTRASTS_VARIABLE) == "1"
     config.addinivalue_line(
         "markers", f"measures: times locks and requests under load; {MEASURES_VARIABLE}=0 skips it (see lab.pytest_plugin)")
+    config.addinivalue_line(
+        "markers", f"rolls: rolls releases out; {MEASURES_VARIABLE}=0 runs it on the embedded PostgreSQL only")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -94,9 +104,20 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason=f"measured on the Django leg the evidence is recorded with, not on Django "
                                    f"{django.get_version()} ({MEASURES_VARIABLE}=0); tests/test_measured_locks.py "
                                    f"checks that this Django's SQL takes the same locks")
+    rolled_elsewhere = pytest.mark.skip(reason=f"rolled out on every engine on the Django leg the evidence is recorded "
+                                                f"with; on Django {django.get_version()} on the embedded PostgreSQL")
     for item in items:
         if item.get_closest_marker("measures"):
             item.add_marker(skip)
+        elif item.get_closest_marker("rolls") and not _on_embedded_engine(item):
+            item.add_marker(rolled_elsewhere)
+
+
+def _on_embedded_engine(item) -> bool:
+    """Whether a test runs on the embedded PostgreSQL (or on no engine at all)."""
+    params = getattr(item, "callspec", None)
+    found = [value for name, value in (params.params.items() if params else ()) if name in ROLES]
+    return all(isinstance(engine, engines.Engine) and engine.origin == "embedded" for engine in found)
 
 
 _seconds: dict[str, float] = {}

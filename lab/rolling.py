@@ -137,9 +137,9 @@ def rolling_update(
     instances: int = 4,
     migrate_when: str = FIRST,
     watch_tables: list[str] | None = None,
-    step: float = 0.4,
-    settle: float = 0.3,
-    after: float = 0.4,
+    step: float = 0.3,
+    settle: float = 0.2,
+    after: float = 0.3,
     traffic: Traffic = DEFAULT_TRAFFIC,
 ) -> RollingReport:
     """Replace ``instances`` instances of ``old`` by instances of ``new``, one at a time, ``step`` seconds apart,

@@ -54,6 +54,7 @@ def test_makemigrations_check_is_clean_at_every_release(release, new_database):
     assert result.ok, f"{release.name}: models and migrations differ:\n{result.stdout}{result.stderr}"
 
 
+@pytest.mark.rolls
 def test_new_code_before_its_migration_fails_until_the_migration_runs(rollouts, engine):
     def new_code_fails_until_migrated(report):
         before = _phases(report, before_migration=True)
@@ -68,6 +69,7 @@ def test_new_code_before_its_migration_fails_until_the_migration_runs(rollouts, 
     assert "colour" in str(rollouts.code_first.errors(demo.RELEASE_2.name)), rollouts.code_first.summary()
 
 
+@pytest.mark.rolls
 def test_migrations_first_fail_no_request_of_either_release(rollouts, engine):
     check("the same additive change, migration first, fails no request of either release",
           lambda r: r.migration.ok and r.old.operations > 0 and r.new.operations > 0 and not r.failures,
@@ -76,6 +78,7 @@ def test_migrations_first_fail_no_request_of_either_release(rollouts, engine):
           observed=summary, guide=GUIDE, engine=engine)
 
 
+@pytest.mark.rolls
 def test_the_old_release_serves_against_the_new_schema(rollouts, engine):
     def old_serves_after_migration(report):
         return sum(row["old_requests"] for row in _phases(report, before_migration=False)) > 0
@@ -86,6 +89,7 @@ def test_the_old_release_serves_against_the_new_schema(rollouts, engine):
           against=lambda: rollouts.code_first, observed=summary, guide=GUIDE, engine=engine)
 
 
+@pytest.mark.rolls
 def test_a_change_the_old_code_cannot_use_fails_it_in_the_window(rollouts, engine):
     def old_inserts_fail_after_migration(report):
         failed = sum(row["old_failed"] for row in _phases(report, before_migration=False))

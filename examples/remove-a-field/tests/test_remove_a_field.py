@@ -53,6 +53,7 @@ def test_makemigrations_check_is_clean_at_every_release(release, new_database):
     assert result.ok, f"{release.name}: models and migrations differ:\n{result.stdout}{result.stderr}"
 
 
+@pytest.mark.rolls
 def test_dropping_the_column_in_one_release_breaks_the_old_code(deploys, engine):
     assert deploys.unsafe.migration.ok, deploys.unsafe.migration.stderr
 
@@ -72,6 +73,7 @@ def _old_fails_in_every_phase_it_serves(report) -> bool:
     return bool(served) and all(row["old_failed"] for row in served)
 
 
+@pytest.mark.rolls
 def test_release_1_fails_in_every_phase_of_the_rollout_until_its_last_instance_is_replaced(deploys, engine):
     check("release 1's instances fail in every phase of the rollout in which they still serve",
           _old_fails_in_every_phase_it_serves, deploys.unsafe,
@@ -81,6 +83,7 @@ def test_release_1_fails_in_every_phase_of_the_rollout_until_its_last_instance_i
     assert not deploys.unsafe.failures_by_phase()[demo.UNSAFE.name, "after"], deploys.unsafe.summary()
 
 
+@pytest.mark.rolls
 def test_two_releases_fail_no_request(deploys, engine):
     for step in (deploys.release_2, deploys.release_3):
         assert step.migration.ok, step.migration.stderr
@@ -90,6 +93,7 @@ def test_two_releases_fail_no_request(deploys, engine):
               observed=DeployReport.summary, guide=GUIDE, engine=engine)
 
 
+@pytest.mark.rolls
 def test_release_3_leaves_neither_column_nor_table(deploys, engine):
     from lab import schema
 
@@ -97,6 +101,7 @@ def test_release_3_leaves_neither_column_nor_table(deploys, engine):
     assert not schema.table_exists(deploys.two_releases, demo.GONE_TABLE)
 
 
+@pytest.mark.rolls
 def test_release_2_keeps_the_column_for_release_1(deploys, engine):
     check("release 1 keeps writing the column while release 2 is deployed",
           lambda r: not r.old.errors and any(s.started >= r.migration.started for s in r.old.of("write")),
@@ -104,6 +109,7 @@ def test_release_2_keeps_the_column_for_release_1(deploys, engine):
           observed=DeployReport.summary, guide=GUIDE, engine=engine)
 
 
+@pytest.mark.rolls
 def test_release_1_meets_null_codes_from_release_2s_rows(deploys, engine):
     check("once release 2 serves, rows it inserts hold legacy_code = NULL, and release 1 reads them",
           lambda nulls: nulls > 0 and not deploys.release_2.old.errors, deploys.nulls_after_release_2,
@@ -111,6 +117,7 @@ def test_release_1_meets_null_codes_from_release_2s_rows(deploys, engine):
           guide=GUIDE, engine=engine)
 
 
+@pytest.mark.rolls
 def test_a_column_left_not_null_breaks_the_new_codes_inserts(deploys, engine):
     check("if the column stays NOT NULL without a default, the new release's inserts fail",
           lambda r: "legacy_code" in " ".join(r.new.errors) and not r.old.errors, deploys.not_null,
@@ -184,6 +191,7 @@ def test_on_mariadb_a_nullable_column_rebuilds_the_table_online_and_a_default_do
           guide=GUIDE, engine=mariadb_engine)
 
 
+@pytest.mark.rolls
 def test_a_database_default_lets_the_new_release_insert_into_the_not_null_column(mariadb_engine, new_database):
     database = new_database(mariadb_engine)
     demo.products_table(database, ROWS, QUIET)

@@ -1,5 +1,6 @@
 # Written by hand: step 1 of integer → bigint (guides/change-a-column-type.md) on PostgreSQL: a bigint column beside
 # points, kept equal to it by a trigger. Nothing on other engines.
+# No reverse_sql, so Django will not reverse it: the reference applies its steps forwards only, on a fresh database.
 
 from django.db import migrations
 

@@ -1,6 +1,7 @@
 # Written by hand: what the guide's steps 2 to 5 leave on PostgreSQL, so that 0024 meets the table it would meet:
 # every row copied, a validated CHECK that points_bigint is set and equal to points. The reference shows no row for
 # it: its UPDATE of every row stands in for the guide's batched command. Nothing on other engines.
+# No reverse_sql, so Django will not reverse it: the reference applies its steps forwards only, on a fresh database.
 
 from django.db import migrations
 

@@ -1,5 +1,6 @@
 # Written by hand: step 6 of integer → bigint (guides/change-a-column-type.md) on PostgreSQL, the swap in one
 # transaction; elsewhere the AlterField makemigrations writes.
+# No reverse_sql, so Django will not reverse it: the reference applies its steps forwards only, on a fresh database.
 
 from django.db import migrations, models
 

@@ -1,5 +1,6 @@
 # Written by hand: step 1 of a foreign key added in steps (guides/add-a-foreign-key.md) on PostgreSQL, the column
 # alone, without its constraint or index; elsewhere the AddField makemigrations writes.
+# No reverse_sql, so Django will not reverse it: the reference applies its steps forwards only, on a fresh database.
 
 import django.db.models.deletion
 from django.db import migrations, models

@@ -1,4 +1,5 @@
 # Written by hand: the foreign key's constraint NOT VALID (guides/add-a-foreign-key.md), on PostgreSQL only.
+# No reverse_sql, so Django will not reverse it: the reference applies its steps forwards only, on a fresh database.
 
 from django.db import migrations
 

@@ -1,6 +1,7 @@
 # Written by hand: release 2 removed the field and the model from Django's state;
 # now that no running code uses them, drop them from the database
-# (guides/remove-a-field.md). There is no way back: the data is gone.
+# (guides/remove-a-field.md). No reverse_sql: the data is gone, so Django refuses
+# to reverse it.
 
 from django.db import migrations
 
