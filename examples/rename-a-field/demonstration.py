@@ -1,0 +1,128 @@
+"""The guide's story on a real database: a field and a model renamed while the old release serves; renamed in
+Django only; and a column renamed by expand and contract, with and without the release that writes both.
+
+Used by ``nox -s demo -- rename-a-field`` (to tell it), by ``nox -s evidence`` (to record it for the guide) and by
+the tests (to check it).
+"""
+
+from __future__ import annotations
+
+from lab import verbs
+from lab.releases import CommandRun, Release
+from lab.rolling import RollingReport, rolling
+from lab.story import Story
+
+SLUG = "rename-a-field"
+TABLE = "shop_product"
+COUPONS = "shop_coupon"
+COLUMNS = {"name": "'Teapot'", "code": "i"}  # the id as the code: a different value in every row
+# What matters is what each release reads and writes, not the table's size: every step runs on this many rows.
+ROWS = 10_000
+RELEASE_1 = Release(SLUG, "release_1")
+UNSAFE = Release(SLUG, "release_2_unsafe")  # RenameField and RenameModel, as makemigrations writes them
+DB_COLUMN = Release(SLUG, "release_2_db_column")  # renamed in Django only: db_column and db_table keep the names
+# The same models, with the migration as makemigrations wrote it: the table renamed, then renamed back.
+DB_COLUMN_GENERATED = Release(SLUG, "release_2_db_column_generated")
+EXPAND = Release(SLUG, "release_2_expand")  # adds sku; writes code and sku together; reads code
+NO_DUAL_WRITE = Release(SLUG, "release_2_no_dual_write")  # adds sku, but writes code alone
+READ_NEW = Release(SLUG, "release_3")  # reads sku, writes both; code made nullable
+STOP_OLD = Release(SLUG, "release_4")  # sku alone; Django's state forgets code
+DROP_OLD = Release(SLUG, "release_5")  # drops the code column
+COPY_COMMAND = "copy_code_to_sku"
+OPERATIONS = {
+    "unsafe": "RenameModel, RenameField",
+    "db_column": "Renamed in Django only (db_column, db_table)",
+    "expand": "Expand: AddField sku, written with code",
+    "read_new": "Read sku, code made nullable",
+    "stop_old": "Stop writing code (state only)",
+    "drop_old": "RunSQL: DROP COLUMN code",
+    "no_dual_write": "Without the release that writes both: AddField sku",
+    "no_dual_read_new": "Without it: read sku",
+}
+MIGRATION_STEPS = list(OPERATIONS)
+SQL = [
+    ("release_2_unsafe", "shop", "0002"),
+    ("release_2_db_column_generated", "shop", "0002"),
+    ("release_2_db_column", "shop", "0002"),
+    ("release_2_expand", "shop", "0002"),
+    ("release_3", "shop", "0003"),
+    ("release_5", "shop", "0005"),
+]
+
+
+def products_table(database, story: Story) -> None:
+    """Release 1's schema, with :data:`ROWS` products in it."""
+    verbs.filled_table(database, [RELEASE_1], TABLE, COLUMNS, ROWS, story)
+
+
+def roll_out(database, old: Release, new: Release, story: Story) -> RollingReport:
+    """Roll ``new`` out over four instances of ``old``, migrations first, watching both tables."""
+    return rolling(database, old, new, story, [TABLE, COUPONS])
+
+
+def copy_code_to_sku(database, release: Release, story: Story) -> CommandRun:
+    """Run the copy command of ``release`` (the site's instances all run it)."""
+    with story.step(f"Copying code into sku ({release.name}'s {COPY_COMMAND})"):
+        run = release.run(COPY_COMMAND, database=database)
+    story.say(run.stdout.strip().splitlines()[-1] if run.ok else f"FAILED: {run.error_line()}")
+    return run
+
+
+def differing_rows(database) -> int:
+    """Products whose sku is not their code: each one a write the new column missed."""
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT COUNT(*) FROM {TABLE} WHERE sku IS NULL OR sku <> code")
+        return cursor.fetchone()[0]
+
+
+def expand_and_contract(database, story: Story, *, dual_write: bool = True) -> dict:
+    """Releases 2 to 5 rolled out in turn, the copy after release 2; ``dual_write=False`` runs the release 2 that
+    writes ``code`` alone, and stops once release 3 reads ``sku``. Returns the reports and the rows that differ
+    between the columns when release 3 starts reading ``sku`` and once it alone serves."""
+    second = EXPAND if dual_write else NO_DUAL_WRITE
+    prefix = "" if dual_write else "no_dual_"
+    steps = {f"{prefix}expand" if dual_write else "no_dual_write": roll_out(database, RELEASE_1, second, story)}
+    copy = copy_code_to_sku(database, second, story)
+    differing = {"before_read_new": differing_rows(database)}
+    steps[f"{prefix}read_new"] = roll_out(database, second, READ_NEW, story)
+    differing["after_read_new"] = differing_rows(database)
+    story.say(f"Products whose sku is not their code: {differing['before_read_new']:,} when release 3 began "
+              f"reading sku, {differing['after_read_new']:,} once it served alone")
+    if dual_write:
+        steps["stop_old"] = roll_out(database, READ_NEW, STOP_OLD, story)
+        steps["drop_old"] = roll_out(database, STOP_OLD, DROP_OLD, story)
+    return {"steps": steps, "copy": copy, "differing": differing}
+
+
+def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
+    """The rename while release 1 serves, the rename in Django only, and expand and contract with and without the
+    release that writes both; each on a fresh table of :data:`ROWS` rows (``rows`` is not used)."""
+    reports = {}
+    story.heading("RenameModel and RenameField while release 1 serves")
+    database = new_database(engine)
+    products_table(database, story)
+    reports["unsafe"] = roll_out(database, RELEASE_1, UNSAFE, story)
+
+    story.heading("Renamed in Django only: db_column and db_table keep the database's names")
+    database = new_database(engine)
+    products_table(database, story)
+    reports["db_column"] = roll_out(database, RELEASE_1, DB_COLUMN, story)
+
+    story.heading("Expand and contract: a new column, written with the old, copied, read, then the old dropped")
+    database = new_database(engine)
+    products_table(database, story)
+    safe = expand_and_contract(database, story)
+    reports.update(safe["steps"])
+
+    story.heading("Expand and contract without the release that writes both")
+    database = new_database(engine)
+    products_table(database, story)
+    unsafe = expand_and_contract(database, story, dual_write=False)
+    reports.update(unsafe["steps"])
+    results = {label: {"figures": report.figures(TABLE), "report": report, "rows": ROWS}
+               for label, report in reports.items()}
+    for outcome, labels in ((safe, ("expand", "read_new")), (unsafe, ("no_dual_write", "no_dual_read_new"))):
+        results[labels[0]]["figures"]["differing_rows"] = outcome["differing"]["before_read_new"]
+        results[labels[1]]["figures"]["differing_rows"] = outcome["differing"]["after_read_new"]
+    return results

@@ -1,0 +1,4 @@
+--
+-- Alter field code on product
+--
+ALTER TABLE `shop_product` MODIFY `code` varchar(20) NULL;

@@ -1,0 +1,4 @@
+--
+-- Raw SQL operation
+--
+ALTER TABLE shop_product DROP COLUMN code;

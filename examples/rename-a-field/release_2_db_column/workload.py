@@ -1,0 +1,34 @@
+"""What the release renamed in Django only does all day: the renamed release's code, on the old names."""
+
+import random
+
+from .models import Product, Voucher
+
+
+def add_product():
+    Product.objects.create(name="Teapot", sku=f"T-{random.randrange(10_000)}")
+
+
+def list_products():
+    list(Product.objects.order_by("-id")[:20])
+
+
+def change_a_sku():
+    Product.objects.filter(id=random.randrange(1, 10_000)).update(sku=f"C-{random.randrange(10_000)}")
+
+
+def hand_out_a_voucher():
+    Voucher.objects.create(code="WELCOME", percent_off=10)
+
+
+def list_vouchers():
+    list(Voucher.objects.order_by("-id")[:20])
+
+
+OPERATIONS = [
+    ("write", add_product),
+    ("read", list_products),
+    ("write", change_a_sku),
+    ("read", list_vouchers),
+    ("write", hand_out_a_voucher),
+]

@@ -1,0 +1,34 @@
+"""Release 5 of the expand and contract: release 4's code; its migration drops the old column."""
+
+import random
+
+from .models import Coupon, Product
+
+
+def add_product():
+    Product.objects.create(name="Teapot", sku=f"T-{random.randrange(10_000)}")
+
+
+def list_products():
+    list(Product.objects.order_by("-id").values_list("name", "sku")[:20])
+
+
+def find_by_sku():
+    list(Product.objects.filter(sku=f"C-{random.randrange(10_000)}")[:1])
+
+
+def change_a_sku():
+    Product.objects.filter(id=random.randrange(1, 10_000)).update(sku=f"C-{random.randrange(10_000)}")
+
+
+def hand_out_a_coupon():
+    Coupon.objects.create(code="WELCOME", percent_off=10)
+
+
+OPERATIONS = [
+    ("write", add_product),
+    ("read", list_products),
+    ("write", change_a_sku),
+    ("read", find_by_sku),
+    ("write", hand_out_a_coupon),
+]

@@ -1,0 +1,143 @@
+"""The claims of guides/rename-a-field.md, checked on real engines."""
+
+import pytest
+
+from lab import evidence, schema
+from lab.claims import check
+from lab.engines import sqlite_engine
+from lab.releases import example_module, releases
+from lab.rolling import MIGRATION, RollingReport
+from lab.story import Story
+
+demo = example_module("rename-a-field", "demonstration")
+GUIDE = demo.SLUG
+QUIET = Story(quiet=True)
+
+
+@pytest.fixture(scope="module")
+def story(engine):
+    """Every rollout of the guide, once per engine, each way on a fresh table."""
+    databases = []
+
+    def fresh():
+        databases.append(engine.create_database())
+        demo.products_table(databases[-1], QUIET)
+        return databases[-1]
+
+    unsafe = demo.roll_out(fresh(), demo.RELEASE_1, demo.UNSAFE, QUIET)
+    db_column = demo.roll_out(fresh(), demo.RELEASE_1, demo.DB_COLUMN, QUIET)
+    safe_database = fresh()
+    safe = demo.expand_and_contract(safe_database, QUIET)
+    no_dual = demo.expand_and_contract(fresh(), QUIET, dual_write=False)
+    yield {"unsafe": unsafe, "db_column": db_column, "safe": safe, "no_dual": no_dual, "safe_database": safe_database}
+    for database in databases:
+        database.drop()
+
+
+def summary(report: RollingReport) -> str:
+    return report.summary()
+
+
+def _old_fails_in_every_phase_after_the_migration(report: RollingReport) -> bool:
+    names = [row["phase"] for row in report.by_phase()]
+    after = [row for row in report.by_phase()[names.index(MIGRATION) + 1:] if row["old_requests"] >= 5]
+    return bool(after) and all(row["old_failed"] for row in after)
+
+
+@pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
+def test_makemigrations_check_is_clean_at_every_release(release, new_database):
+    result = release.run("makemigrations", "--check", "--dry-run", database=new_database(sqlite_engine()))
+    assert result.ok, f"{release.name}: models and migrations differ:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.rolls
+def test_renaming_while_the_old_release_serves_fails_it(story, engine):
+    def fails_on_both_names(report):
+        errors = str(report.errors(demo.RELEASE_1.name)).lower()
+        return (report.migration.ok and _old_fails_in_every_phase_after_the_migration(report)
+                and "code" in errors and "coupon" in errors)
+
+    check("RenameField and RenameModel fail release 1's requests in every phase until its last instance goes",
+          fails_on_both_names, story["unsafe"],
+          contrast="the same rename in Django only", against=lambda: story["db_column"],
+          observed=summary, guide=GUIDE, engine=engine)
+    assert not story["unsafe"].new.errors, story["unsafe"].summary()
+
+
+@pytest.mark.rolls
+def test_renaming_in_django_only_fails_no_request(story, engine):
+    check("renamed in Django only (db_column, db_table), the rollout fails no request of either release",
+          lambda r: r.migration.ok and r.old.operations > 0 and r.new.operations > 0 and not r.failures,
+          story["db_column"], contrast="RenameField and RenameModel", against=lambda: story["unsafe"],
+          observed=summary, guide=GUIDE, engine=engine)
+
+
+def _statements(sql: str) -> list[str]:
+    """The SQL statements of what sqlmigrate printed: no comments, no BEGIN or COMMIT."""
+    lines = [line.strip() for line in sql.splitlines()]
+    return [line for line in lines if line and not line.startswith("--") and line not in ("BEGIN;", "COMMIT;")]
+
+
+def test_the_generated_migration_renames_the_table_and_back_and_the_edited_one_runs_no_sql(engine, new_database):
+    database = new_database(engine)
+
+    def printed(release):
+        return _statements(evidence.sqlmigrate(GUIDE, release.name, "shop", "0002", database))
+
+    def renames_twice(statements):
+        return len(statements) == 2 and all("RENAME" in statement.upper() for statement in statements)
+
+    check("makemigrations' migration for a rename in Django only renames the table, then renames it back",
+          renames_twice, printed(demo.DB_COLUMN_GENERATED),
+          contrast="the migration edited into SeparateDatabaseAndState", against=lambda: printed(demo.DB_COLUMN),
+          guide=GUIDE, engine=engine)
+    # One transaction where DDL is transactional; on MariaDB each RENAME TABLE commits on its own.
+    generated = evidence.sqlmigrate(GUIDE, demo.DB_COLUMN_GENERATED.name, "shop", "0002", database)
+    assert ("BEGIN;" in generated) == (engine.vendor != "mysql"), generated
+    check("the edited migration runs no SQL at all", lambda statements: statements == [], printed(demo.DB_COLUMN),
+          contrast="the migration as makemigrations wrote it", against=lambda: printed(demo.DB_COLUMN_GENERATED),
+          guide=GUIDE, engine=engine)
+
+
+@pytest.mark.rolls
+def test_every_step_of_expand_and_contract_fails_no_request(story, engine):
+    for report in story["safe"]["steps"].values():
+        check(f"rolling {report.new.release} out over {report.old.release} fails no request",
+              lambda r: r.migration.ok and r.old.operations > 0 and r.new.operations > 0 and not r.failures,
+              report, contrast="RenameField and RenameModel", against=lambda: story["unsafe"],
+              observed=summary, guide=GUIDE, engine=engine)
+    assert story["safe"]["copy"].ok, story["safe"]["copy"].stderr
+    assert "code" not in schema.columns(story["safe_database"], demo.TABLE)
+
+
+@pytest.mark.rolls
+def test_no_write_is_lost_when_the_new_column_is_read(story, engine):
+    check("with the release that writes both, no row's sku differs from its code once release 3 reads sku",
+          lambda outcome: outcome["differing"] == {"before_read_new": 0, "after_read_new": 0}, story["safe"],
+          contrast="without that release: release 2 writes code alone",
+          against=lambda: story["no_dual"], observed=lambda outcome: outcome["differing"], guide=GUIDE, engine=engine)
+    # What went wrong without it: rows changed by release 2 after the copy, while release 3 rolled out.
+    assert story["no_dual"]["differing"]["after_read_new"] > 0, story["no_dual"]["differing"]
+
+
+def test_the_copy_runs_again_without_changing_anything(engine):
+    database = engine.create_database()
+    try:
+        demo.products_table(database, QUIET)
+        assert demo.EXPAND.run("migrate", database=database).ok
+        first = demo.EXPAND.run(demo.COPY_COMMAND, "--batch-size", "3000", database=database)
+        second = demo.EXPAND.run(demo.COPY_COMMAND, database=database)
+        assert first.ok and "10,000 rows copied" in first.stdout, first.stdout + first.stderr
+        assert second.ok and "Nothing to copy" in second.stdout, second.stdout + second.stderr
+        assert demo.differing_rows(database) == 0
+        refused = demo.EXPAND.run(demo.COPY_COMMAND, "--batch-size", "0", database=database)
+        assert not refused.ok and "--batch-size must be at least 1" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    finally:
+        database.drop()
+
+
+@pytest.mark.parametrize(("release", "app_label", "migration"), demo.SQL)
+def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
+    problem = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
+    assert problem is None, problem

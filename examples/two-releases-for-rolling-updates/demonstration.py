@@ -1,0 +1,78 @@
+"""The guide's story on a real database: a weight made required in the release whose code starts setting it, then
+in two releases: the code first, the NOT NULL after.
+
+Used by ``nox -s demo -- two-releases-for-rolling-updates`` (to tell it), by ``nox -s evidence`` (to record it for
+the guide) and by the tests (to check it).
+"""
+
+from __future__ import annotations
+
+from lab import verbs
+from lab.releases import CommandRun, Release
+from lab.rolling import RollingReport, rolling
+from lab.story import Story
+
+SLUG = "two-releases-for-rolling-updates"
+TABLE = "shop_product"
+# Release 1 never sets a weight: every row it made has none.
+COLUMNS = {"name": "'Teapot'"}
+# What matters is which code runs beside which schema, not the table's size: every step runs on this many rows.
+ROWS = 10_000
+GRAMS = 500  # the weight the example gives products that have none
+RELEASE_1 = Release(SLUG, "release_1")
+ONE_RELEASE = Release(SLUG, "release_2_one_release")  # sets weights and makes the column NOT NULL, together
+RELEASE_2 = Release(SLUG, "release_2")  # sets weights; the column stays nullable
+RELEASE_3 = Release(SLUG, "release_3")  # makes the column NOT NULL
+FILL_COMMAND = "fill_missing_weights"
+OPERATIONS = {
+    "one_release": "Code and NOT NULL in one release",
+    "code": "Release 2: the code sets a weight",
+    "schema": "Release 3: NOT NULL",
+}
+SQL = [
+    ("release_2_one_release", "shop", "0002"),
+    ("release_3", "shop", "0002"),
+]
+
+
+def products_table(database, story: Story) -> None:
+    """Release 1's schema, with :data:`ROWS` products in it, none with a weight."""
+    verbs.filled_table(database, [RELEASE_1], TABLE, COLUMNS, ROWS, story)
+
+
+def roll_out(database, old: Release, new: Release, story: Story) -> RollingReport:
+    """Roll ``new`` out over four instances of ``old``, migrations first."""
+    return rolling(database, old, new, story, [TABLE])
+
+
+def fill_missing_weights(database, story: Story) -> CommandRun:
+    """Release 2's command, run once release 2 serves alone."""
+    with story.step(f"Filling missing weights ({FILL_COMMAND} --grams {GRAMS})"):
+        run = RELEASE_2.run(FILL_COMMAND, "--grams", str(GRAMS), database=database)
+    story.say(run.stdout.strip().splitlines()[-1] if run.ok else f"FAILED: {run.error_line()}")
+    return run
+
+
+def two_releases(database, story: Story) -> dict:
+    """Release 2 rolled out, the fill, then release 3 rolled out."""
+    code = roll_out(database, RELEASE_1, RELEASE_2, story)
+    fill = fill_missing_weights(database, story)
+    return {"code": code, "fill": fill, "schema": roll_out(database, RELEASE_2, RELEASE_3, story)}
+
+
+def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
+    """One release, then two; each on a fresh table of :data:`ROWS` rows (``rows`` is not used)."""
+    story.heading("One release: the code sets a weight and the column becomes NOT NULL")
+    database = new_database(engine)
+    products_table(database, story)
+    reports = {"one_release": roll_out(database, RELEASE_1, ONE_RELEASE, story)}
+
+    story.heading("Two releases: the code first, NOT NULL once no running code leaves the weight out")
+    database = new_database(engine)
+    products_table(database, story)
+    steps = two_releases(database, story)
+    reports.update(code=steps["code"], schema=steps["schema"])
+    return {label: {"figures": report.figures(TABLE)
+                    | {"migration_outcome": "succeeded" if report.migration.ok else "failed"},
+                    "report": report, "rows": ROWS}
+            for label, report in reports.items()}
