@@ -29,7 +29,10 @@ BUILD = ROOT / "_build"
 SPHINX = ["-c", "conf", "-n", "--keep-going"]
 SERVE_ADDRESS = "127.0.0.1:8000"
 PREVIEW_PORT = "8001"
-TEST_WORKERS = 4  # at most, for the tests that time nothing: each starts its own PostgreSQL and Sphinx builds
+# Workers for the tests that time nothing, even on two cores: most of their time is spent waiting (rollouts sleep
+# between replacements, commands and servers start), so four overlap where two would idle. Each worker starts its own
+# PostgreSQL and Sphinx builds.
+TEST_WORKERS = 4
 
 
 def groups(*names: str) -> list[str]:
@@ -119,7 +122,7 @@ def tests(session: nox.Session, django: str, group: str) -> None:
         return
     # Only the measurements time anything: the rest shares the cores, a file to a worker (a guide's code blocks
     # share one namespace; module fixtures are built once); then the measurements run alone.
-    workers = ["-n", "auto", "--maxprocesses", str(TEST_WORKERS), "--dist", "loadfile"]
+    workers = ["-n", str(TEST_WORKERS), "--dist", "loadfile"]
     session.run("pytest", "-m", "not measures", *workers, env=env)
     if measures == "1":
         session.run("pytest", "-m", "measures", env=env)

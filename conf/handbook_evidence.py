@@ -52,6 +52,7 @@ FIGURE_NAMES = {
     "first_error": "Most common error",
     "writes_during_migration": "Writes during the migration",
     "migration_outcome": "The migration or command",
+    "migration_error": "The migration's error",
 }
 
 

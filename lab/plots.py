@@ -33,7 +33,7 @@ def timeline(panels: list[tuple[str, DeployReport]], *, title: str, path: Path) 
             axis.scatter([s.scheduled - start for s in done], [s.ms for s in done], s=5, color="#9467bd",
                          alpha=0.5, label=f"{report.new.release} requests")
             for phase in rolling:
-                if phase.name.endswith("replaced"):
+                if phase.name.startswith("replacing"):
                     axis.axvline(phase.start - start, color="#7f7f7f", linewidth=0.6, linestyle=":")
         failed = [s for s in report.old.samples + report.new.samples if s.error]
         if failed:

@@ -81,6 +81,21 @@ def new_database():
         database.drop()
 
 
+@pytest.fixture(scope="module")
+def module_databases():
+    """Make fresh, empty databases for a whole test module's story: ``module_databases(engine)``; dropped once
+    the module's tests are done."""
+    made = []
+
+    def make(engine: engines.Engine) -> engines.Database:
+        made.append(engine.create_database())
+        return made[-1]
+
+    yield make
+    for database in made:
+        database.drop()
+
+
 def pytest_addoption(parser):
     parser.addoption(
         CONTRASTS_OPTION, action="store_true",

@@ -41,8 +41,9 @@ def shares(traffic: Traffic, instances: int) -> list[Traffic]:
 
 
 def replaced(index: int, instances: int) -> str:
-    """The name of the phase after the ``index``-th replacement (from 1): ``2 of 4 replaced``."""
-    return f"{index} of {instances} replaced"
+    """The name of the phase of the ``index``-th replacement (from 1): ``replacing 2 of 4``. It runs from the start
+    of the new instance, through the stop of the old one, to the start of the next replacement."""
+    return f"replacing {index} of {instances}"
 
 
 @dataclass
@@ -137,9 +138,9 @@ def rolling_update(
     instances: int = 4,
     migrate_when: str = FIRST,
     watch_tables: list[str] | None = None,
-    step: float = 0.3,
+    step: float = 0.25,
     settle: float = 0.2,
-    after: float = 0.3,
+    after: float = 0.25,
     traffic: Traffic = DEFAULT_TRAFFIC,
 ) -> RollingReport:
     """Replace ``instances`` instances of ``old`` by instances of ``new``, one at a time, ``step`` seconds apart,

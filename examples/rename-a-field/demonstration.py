@@ -69,10 +69,13 @@ def copy_code_to_sku(database, release: Release, story: Story) -> CommandRun:
 
 
 def differing_rows(database) -> int:
-    """Products whose sku is not their code: each one a write the new column missed."""
+    """Products whose sku is not their code, byte for byte: each one a write the new column missed."""
+    differ = "sku <> code"
+    if database.engine.vendor == "mysql":  # the column's collation would ignore case and trailing spaces
+        differ = "CAST(sku AS BINARY) <> CAST(code AS BINARY)"
     with database.connect() as connection:
         cursor = connection.cursor()
-        cursor.execute(f"SELECT COUNT(*) FROM {TABLE} WHERE sku IS NULL OR sku <> code")
+        cursor.execute(f"SELECT COUNT(*) FROM {TABLE} WHERE sku IS NULL OR {differ}")
         return cursor.fetchone()[0]
 
 

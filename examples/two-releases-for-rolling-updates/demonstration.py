@@ -72,7 +72,11 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     products_table(database, story)
     steps = two_releases(database, story)
     reports.update(code=steps["code"], schema=steps["schema"])
-    return {label: {"figures": report.figures(TABLE)
-                    | {"migration_outcome": "succeeded" if report.migration.ok else "failed"},
-                    "report": report, "rows": ROWS}
+    return {label: {"figures": report.figures(TABLE) | outcome(report), "report": report, "rows": ROWS}
             for label, report in reports.items()}
+
+
+def outcome(report: RollingReport) -> dict:
+    """Whether the migration succeeded, and the error it ended with if it did not."""
+    return {"migration_outcome": "succeeded" if report.migration.ok else "failed",
+            "migration_error": "none" if report.migration.ok else report.migration.error_line()}

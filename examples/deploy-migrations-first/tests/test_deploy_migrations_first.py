@@ -17,23 +17,18 @@ QUIET = Story(quiet=True)
 
 
 @pytest.fixture(scope="module")
-def rollouts(engine):
+def rollouts(engine, module_databases):
     """Every rollout of the story, once per engine, each on a fresh table."""
-    databases = []
-
     def fresh():
-        databases.append(engine.create_database())
-        demo.products_table(databases[-1], QUIET)
-        return databases[-1]
+        database = module_databases(engine)
+        demo.products_table(database, QUIET)
+        return database
 
-    runs = SimpleNamespace(
+    return SimpleNamespace(
         code_first=demo.roll_out(fresh(), demo.RELEASE_2, QUIET, migrate_when=AFTER),
         migrations_first=demo.roll_out(fresh(), demo.RELEASE_2, QUIET),
         required=demo.roll_out(fresh(), demo.REQUIRED, QUIET),
     )
-    yield runs
-    for database in databases:
-        database.drop()
 
 
 def _phases(report: RollingReport, *, before_migration: bool) -> list[dict]:

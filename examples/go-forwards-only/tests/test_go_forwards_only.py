@@ -15,24 +15,19 @@ QUIET = Story(quiet=True)
 
 
 @pytest.fixture(scope="module")
-def story(engine):
+def story(engine, module_databases):
     """Going back after an AddField and after each removal, once per engine, each on a fresh table."""
-    databases = []
-
     def fresh(*later):
-        databases.append(engine.create_database())
-        demo.products_table(databases[-1], QUIET, list(later))
-        return databases[-1]
+        database = module_databases(engine)
+        demo.products_table(database, QUIET, list(later))
+        return database
 
-    outcome = {
+    return {
         "add_field": demo.going_back_after_an_add_field(fresh(), QUIET),
         "drop_code_rollback": demo.code_back_over_the_drop(fresh(demo.RELEASE_2), QUIET),
         "drop": demo.going_back_after_a_removal(fresh(demo.RELEASE_2), demo.DROP, QUIET),
         "state_only": demo.going_back_after_a_removal(fresh(demo.RELEASE_2), demo.STATE_ONLY, QUIET),
     }
-    yield outcome
-    for database in databases:
-        database.drop()
 
 
 def summary(report: RollingReport) -> str:
@@ -101,3 +96,16 @@ def test_reversing_a_remove_field_brings_back_none_of_its_values(story, engine):
 def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
     problem = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
     assert problem is None, problem
+
+
+def test_the_state_only_removal_no_longer_reverses_once_a_row_lacks_the_value(story, engine, new_database):
+    database = new_database(engine)
+    demo.products_table(database, QUIET, [demo.RELEASE_2])
+    assert demo.migrate(demo.STATE_ONLY, database).ok
+    with database.connect() as connection:  # autocommit: what release 3 does when it adds a product, no code
+        connection.cursor().execute(f"INSERT INTO {demo.TABLE} (name, note) VALUES ('Teapot', NULL)")
+    check("once a product without a code exists, reversing the state-only removal fails",
+          lambda run: not run.ok, demo.reversed_to(database, demo.STATE_ONLY, "0002", QUIET),
+          contrast="the same reversal before any product lacks a code",
+          against=lambda: story["state_only"]["backwards"], observed=lambda run: run.error_line() or "succeeded",
+          guide=GUIDE, engine=engine)

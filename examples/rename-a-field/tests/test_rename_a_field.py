@@ -1,5 +1,7 @@
 """The claims of guides/rename-a-field.md, checked on real engines."""
 
+import signal
+
 import pytest
 
 from lab import evidence, schema
@@ -15,23 +17,19 @@ QUIET = Story(quiet=True)
 
 
 @pytest.fixture(scope="module")
-def story(engine):
+def story(engine, module_databases):
     """Every rollout of the guide, once per engine, each way on a fresh table."""
-    databases = []
-
     def fresh():
-        databases.append(engine.create_database())
-        demo.products_table(databases[-1], QUIET)
-        return databases[-1]
+        database = module_databases(engine)
+        demo.products_table(database, QUIET)
+        return database
 
     unsafe = demo.roll_out(fresh(), demo.RELEASE_1, demo.UNSAFE, QUIET)
     db_column = demo.roll_out(fresh(), demo.RELEASE_1, demo.DB_COLUMN, QUIET)
     safe_database = fresh()
     safe = demo.expand_and_contract(safe_database, QUIET)
     no_dual = demo.expand_and_contract(fresh(), QUIET, dual_write=False)
-    yield {"unsafe": unsafe, "db_column": db_column, "safe": safe, "no_dual": no_dual, "safe_database": safe_database}
-    for database in databases:
-        database.drop()
+    return {"unsafe": unsafe, "db_column": db_column, "safe": safe, "no_dual": no_dual, "safe_database": safe_database}
 
 
 def summary(report: RollingReport) -> str:
@@ -130,11 +128,36 @@ def test_the_copy_runs_again_without_changing_anything(engine):
         assert first.ok and "10,000 rows copied" in first.stdout, first.stdout + first.stderr
         assert second.ok and "Nothing to copy" in second.stdout, second.stdout + second.stderr
         assert demo.differing_rows(database) == 0
+        # Values that differ only in case or in a trailing space are different values: copied on every engine.
+        with database.connect() as connection:
+            cursor = connection.cursor()
+            cursor.execute(f"UPDATE {demo.TABLE} SET code = 'ab-1', sku = 'AB-1' WHERE id = 1")
+            cursor.execute(f"UPDATE {demo.TABLE} SET code = 'ab-2', sku = 'ab-2 ' WHERE id = 2")
+        assert demo.differing_rows(database) == 2
+        subtle = demo.EXPAND.run(demo.COPY_COMMAND, database=database)
+        assert subtle.ok and ": 2 rows copied" in subtle.stdout, subtle.stdout + subtle.stderr
+        assert demo.differing_rows(database) == 0
         refused = demo.EXPAND.run(demo.COPY_COMMAND, "--batch-size", "0", database=database)
         assert not refused.ok and "--batch-size must be at least 1" in refused.stderr
         assert "Traceback" not in refused.stderr
     finally:
         database.drop()
+
+
+def test_the_copy_killed_half_way_resumes_where_it_stopped(engine, new_database):
+    database = new_database(engine)
+    demo.products_table(database, QUIET)
+    assert demo.EXPAND.run("migrate", database=database).ok
+    command = demo.EXPAND.start(demo.COPY_COMMAND, "--batch-size", "500", "--pause", "0.2", database=database,
+                                role="copy")
+    progress = [command.stdout.readline() for _ in range(3)]  # its plan, then two batches
+    command.send_signal(signal.SIGKILL)
+    command.wait(timeout=30)
+    left = demo.differing_rows(database)
+    assert progress[0].startswith("Copying ids 1 to") and 0 < left < demo.ROWS, (progress, left)
+    resumed = demo.EXPAND.run(demo.COPY_COMMAND, database=database)
+    assert resumed.ok and f": {left:,} rows copied" in resumed.stdout, resumed.stdout + resumed.stderr
+    assert demo.differing_rows(database) == 0
 
 
 @pytest.mark.parametrize(("release", "app_label", "migration"), demo.SQL)

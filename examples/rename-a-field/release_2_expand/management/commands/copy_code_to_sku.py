@@ -3,15 +3,23 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.db.models import F, Max, Min, Q
+from django.db import connection, transaction
+from django.db.models import CharField, F, Func, Max, Min, Q
 
 from ...models import Product
 
 # Ids per batch: each batch is one short transaction, so a write to the same rows waits for it briefly.
 BATCH_SIZE = 2_000
-# Rows whose sku is not their code yet: never copied, or written by code that does not set both.
-DIFFERENT = Q(sku__isnull=True) | Q(sku__lt=F("code")) | Q(sku__gt=F("code"))
+
+
+def different() -> Q:
+    """Rows whose sku is not their code yet, byte for byte: never copied, or written by code that does not set both."""
+    code = F("code")
+    if connection.vendor == "mysql":
+        # MariaDB compares strings in the column's collation, which ignores case and trailing spaces by default:
+        # 'A-1' would equal 'a-1 '. Compared as binary strings, they differ.
+        code = Func(code, template="CAST(%(expressions)s AS BINARY)", output_field=CharField())
+    return Q(sku__isnull=True) | Q(sku__lt=code) | Q(sku__gt=code)
 
 
 class Command(BaseCommand):
@@ -23,11 +31,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="ids per batch (default %(default)s)")
+        parser.add_argument("--pause", type=float, default=0.0,
+                            help="seconds to wait between batches, to leave the database to the site (default 0)")
 
-    def handle(self, *args, batch_size, **options):
+    def handle(self, *args, batch_size, pause, **options):
         if batch_size < 1:
             raise CommandError(f"--batch-size must be at least 1, not {batch_size}.")
-        bounds = Product.objects.filter(DIFFERENT).aggregate(first=Min("id"), last=Max("id"))
+        if pause < 0:
+            raise CommandError(f"--pause must not be negative, not {pause}.")
+        bounds = Product.objects.filter(different()).aggregate(first=Min("id"), last=Max("id"))
         first, last = bounds["first"], bounds["last"]
         if first is None:
             self.stdout.write(self.style.SUCCESS("Nothing to copy: every product's sku equals its code."))
@@ -38,12 +50,14 @@ class Command(BaseCommand):
             end = min(start + batch_size - 1, last)
             with transaction.atomic():
                 # Only rows that differ: a second run changes nothing.
-                copied += Product.objects.filter(DIFFERENT, id__range=(start, end)).update(sku=F("code"))
+                copied += Product.objects.filter(different(), id__range=(start, end)).update(sku=F("code"))
             self.stdout.write(f"ids {start:,}-{end:,} of {last:,} ({(end - first + 1) / (last - first + 1):.0%}): "
                               f"{copied:,} copied")
             self.stdout.flush()
             start = end + 1
-        left = Product.objects.filter(DIFFERENT).count()
+            if pause and start <= last:
+                time.sleep(pause)
+        left = Product.objects.filter(different()).count()
         if left:
             raise CommandError(f"{left:,} products still differ between code and sku, written while this ran: is an "
                                "instance of release 1 still serving? Run this command again once none is.")

@@ -23,10 +23,14 @@ class Command(BaseCommand):
         parser.add_argument("--grams", type=int, required=True,
                             help="the weight to give products that have none (where your data has no better one)")
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="ids per batch (default %(default)s)")
+        parser.add_argument("--pause", type=float, default=0.0,
+                            help="seconds to wait between batches, to leave the database to the site (default 0)")
 
-    def handle(self, *args, grams, batch_size, **options):
+    def handle(self, *args, grams, batch_size, pause, **options):
         if batch_size < 1:
             raise CommandError(f"--batch-size must be at least 1, not {batch_size}.")
+        if pause < 0:
+            raise CommandError(f"--pause must not be negative, not {pause}.")
         if grams < 0:
             raise CommandError(f"--grams must not be negative, not {grams}.")
         missing = Product.objects.filter(weight_grams__isnull=True)
@@ -46,6 +50,8 @@ class Command(BaseCommand):
                               f"{filled:,} filled")
             self.stdout.flush()
             start = end + 1
+            if pause and start <= last:
+                time.sleep(pause)
         left = missing.count()
         if left:
             raise CommandError(f"{left:,} products still have no weight, added while this ran: is an instance of "
