@@ -73,6 +73,17 @@ FIGURE_NAMES.update({
     "values_left": "Rows holding a value in the new column",
     "values_lost": "Rows whose value was lost",
 })
+# Backups: their time and size, and what dumpdata holds.
+FIGURE_NAMES.update({
+    "backup_ms": "Backup took (ms)",
+    "backup_lock_modes": "Lock held by the backup",
+    "restore_ms": "Restore took (ms)",
+    "backup_mb": "Backup file (MB)",
+    "dumpdata_ms": "dumpdata took (ms)",
+    "dumpdata_mb": "dumpdata's output (MB)",
+    "holds_legacy_codes": "Holds the legacy codes",
+    "holds_coupons": "Holds the coupons",
+})
 # A rename by expand and contract: rows whose new column missed a write to the old one.
 FIGURE_NAMES["differing_rows"] = "Rows whose new column differs from the old"
 FIGURE_NAMES["table_mb"] = "Table and indexes after the step (MB)"

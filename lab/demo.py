@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def summary(figures: dict) -> str:
     """One line of the figures that tell a step's story."""
+    if "migration_ms" not in figures and "lock_modes" not in figures:  # a step of its own: its figures as they are
+        return "; ".join(f"{name.replace('_', ' ')} {value:,}" if isinstance(value, int) and not isinstance(value, bool)
+                         else f"{name.replace('_', ' ')} {value}" for name, value in figures.items())
     if "migration_ms" not in figures:  # a traced operation (the lock reference), not a deploy
         modes = ", ".join(figures["lock_modes"]) or figures.get("observed", "no lock seen")
         return (f"locks: {modes}; reads wait: {figures['reads_wait']}, writes wait: {figures['writes_wait']}; "

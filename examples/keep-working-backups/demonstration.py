@@ -1,0 +1,178 @@
+"""The guide's story on a real database: a backup taken while the site serves, the destructive release, and the
+restore drill that proves nothing the drop took is lost; what backups cost as the table grows; and what
+``dumpdata`` would have saved instead.
+
+The releases are remove-a-field's: release 2 forgets a field and a model in Django's state, release 3 drops the
+column and the table.
+
+Used by ``nox -s demo -- keep-working-backups`` (to tell it), by ``nox -s evidence`` (to record it for the guide)
+and by the tests (to check it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from pathlib import Path
+
+from lab import backups, verbs
+from lab.deploy import DeployReport
+from lab.engines import Database
+from lab.fill import fill
+from lab.releases import CommandRun, Release
+from lab.rolling import rolling
+from lab.story import Story
+
+SLUG = "keep-working-backups"
+TABLE = "shop_product"
+COUPONS = "shop_coupon"
+COLUMNS = {"name": "'Teapot'", "price_cents": "i % 5000", "legacy_code": "i"}
+COUPON_COLUMNS = {"code": "i", "percent_off": "i % 50"}
+RELEASE_1 = Release(SLUG, "release_1")
+RELEASE_2 = Release(SLUG, "release_2")  # the code forgets legacy_code and Coupon; the database keeps them
+RELEASE_3 = Release(SLUG, "release_3")  # drops the column and the table
+# The data release 3 destroys, as SQL: every product's legacy code that release 1 wrote, and every coupon.
+DESTROYED = {
+    "legacy codes": f"SELECT id, legacy_code FROM {TABLE} WHERE legacy_code IS NOT NULL ORDER BY id",
+    "coupons": f"SELECT id, code, percent_off FROM {COUPONS} ORDER BY id",
+}
+OPERATIONS = {
+    "backup": "Backup while release 2 serves",
+    "drop": "Release 3 rolled out: DROP COLUMN, DROP TABLE",
+    "restore": "Restore into a new database",
+    "small": "Backup and restore, a tenth of the rows",
+    "large": "Backup and restore, every row",
+    "dumpdata": "manage.py dumpdata of release 2",
+}
+MIGRATION_STEPS = ["drop"]
+SQL = [("release_3", "shop", "0003")]
+
+
+def shop(database: Database, rows: int, story: Story) -> None:
+    """Release 1's schema with ``rows`` products and a coupon for every tenth of them."""
+    verbs.filled_table(database, [RELEASE_1], TABLE, COLUMNS, rows, story)
+    fill(database, COUPONS, COUPON_COLUMNS, max(rows // 10, 1))
+
+
+def destroyed(database: Database) -> dict[str, tuple[int, str] | None]:
+    """The data release 3 destroys, per kind: its rows and their SHA-256, or None once it is gone."""
+    found = {}
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        for kind, query in DESTROYED.items():
+            try:
+                cursor.execute(query)
+            except Exception:  # the column or the table is gone, and the data with it (autocommit: nothing to undo)
+                found[kind] = None
+                continue
+            rows = cursor.fetchall()
+            found[kind] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+    return found
+
+
+def lost(before: dict, after: dict) -> int:
+    """Rows of the destroyed data not found, identical, after: all of a kind's rows when its digest differs."""
+    return sum(count for kind, (count, digest) in before.items() if after.get(kind) != (count, digest))
+
+
+def timed_backup(database: Database, path: Path) -> CommandRun:
+    """:func:`lab.backups.backup` as a step a deploy verb can time and watch."""
+    started = time.time()
+    try:
+        taken = backups.backup(database, path)
+        return CommandRun(("backup", str(path)), 0, f"{taken.bytes}", "", started, taken.seconds)
+    except RuntimeError as failure:
+        return CommandRun(("backup", str(path)), 1, "", str(failure), started, time.time() - started)
+
+
+def dump_locks(report: DeployReport) -> list[str] | None:
+    """The table locks the backup's own session was seen holding on the products table (PostgreSQL's pg_dump names
+    itself ``pg_dump``); None where the engine shows no lock modes."""
+    if not (report.locks and report.locks.modes_observable):
+        return None
+    return sorted(report.locks.modes("pg_dump", TABLE))
+
+
+def drill(engine, rows: int, story: Story, new_database, folder: Path) -> dict:
+    """Release 2 rolled out; a backup while it serves; release 3 rolled out; the backup restored and checked."""
+    database = new_database(engine)
+    shop(database, rows, story)
+    rolling(database, RELEASE_1, RELEASE_2, story, [TABLE, COUPONS])
+    path = folder / f"before-release-3-{engine.id}"
+    backup = verbs.serve_while(database, RELEASE_2, "Backing the database up", lambda: timed_backup(database, path),
+                               story, [TABLE, COUPONS])
+    before = destroyed(database)  # release 2 writes none of it: as it was when the backup was taken
+    drop = rolling(database, RELEASE_2, RELEASE_3, story, [TABLE, COUPONS])
+    gone = destroyed(database)
+    restored = new_database(engine)
+    with story.step("Restoring the backup into a new database"):
+        restore = backups.restore(path, restored)
+    back = destroyed(restored)
+    story.say(f"Rows of the dropped data: {sum(c for c, _ in before.values()):,} before release 3; "
+              f"{lost(before, gone):,} of them gone after it; {lost(before, back):,} missing from the restore")
+    return {"backup": backup, "drop": drop, "restore": restore, "before": before, "gone": gone, "back": back,
+            "backup_bytes": int(backup.migration.stdout or 0)}
+
+
+def sizes(engine, rows: int, story: Story, new_database, folder: Path) -> dict:
+    """Backup and restore times at a tenth of ``rows`` and at ``rows``, the site idle."""
+    measured = {}
+    for label, count in (("small", max(rows // 10, 1)), ("large", rows)):
+        database = new_database(engine)
+        shop(database, count, story)
+        with story.step(f"Backing up and restoring {count:,} products"):
+            taken = backups.backup(database, folder / f"{label}-{engine.id}")
+            restored = new_database(engine)
+            restore = backups.restore(taken.path, restored)
+        with restored.connect() as connection:  # a restore that lost rows would look quick
+            cursor = connection.cursor()
+            cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")
+            if cursor.fetchone()[0] != count:
+                raise RuntimeError(f"the restore of {count:,} products holds another number of them")
+        measured[label] = {"rows": count, "backup_ms": round(taken.seconds * 1000),
+                           "restore_ms": round(restore.seconds * 1000), "backup_mb": round(taken.bytes / 1e6, 1)}
+        story.say(f"{count:,} rows: backup {taken.seconds:.1f} s ({taken.bytes / 1e6:.1f} MB), "
+                  f"restore {restore.seconds:.1f} s")
+    return measured
+
+
+def dumpdata(engine, rows: int, story: Story, new_database) -> dict:
+    """What ``manage.py dumpdata`` of release 2 holds of the data release 3 destroys."""
+    database = new_database(engine)
+    shop(database, rows, story)
+    migration = RELEASE_2.run("migrate", database=database)
+    if not migration.ok:
+        raise RuntimeError(f"migrating release 2 failed:\n{migration.stderr}")
+    with story.step("manage.py dumpdata shop, as release 2"):
+        run = RELEASE_2.run("dumpdata", "shop", database=database)
+    if not run.ok:
+        raise RuntimeError(f"dumpdata failed:\n{run.stderr}")
+    return {"dumpdata_ms": round(run.seconds * 1000), "dumpdata_mb": round(len(run.stdout.encode()) / 1e6, 1),
+            "holds_legacy_codes": '"legacy_code"' in run.stdout, "holds_coupons": '"shop.coupon"' in run.stdout,
+            "rows": rows}
+
+
+def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
+    """The drill at a tenth of ``rows``, backup and restore at two sizes, and dumpdata."""
+    with tempfile.TemporaryDirectory(prefix="handbook-backups-") as folder:
+        story.heading("The drill: a backup while release 2 serves, release 3's drop, the restore checked")
+        small = max(rows // 10, 1)
+        done = drill(engine, small, story, new_database, Path(folder))
+        story.heading("What a backup and a restore take as the table grows")
+        measured = sizes(engine, rows, story, new_database, Path(folder))
+    story.heading("What dumpdata would have saved")
+    dumped = dumpdata(engine, small, story, new_database)
+    backup: DeployReport = done["backup"]
+    results = {
+        "backup": {"report": backup, "rows": small, "figures": backup.figures(TABLE)
+                   | {"backup_mb": round(done["backup_bytes"] / 1e6, 1), "backup_lock_modes": dump_locks(backup)}},
+        "drop": {"report": done["drop"], "rows": small,
+                 "figures": done["drop"].figures(TABLE) | {"values_lost": lost(done["before"], done["gone"])}},
+        "restore": {"rows": small, "figures": {"restore_ms": round(done["restore"].seconds * 1000),
+                                               "values_lost": lost(done["before"], done["back"])}},
+        "dumpdata": {"rows": small, "figures": dumped},
+    }
+    for label, figures in measured.items():
+        results[label] = {"rows": figures["rows"], "figures": figures}
+    return results

@@ -1,0 +1,83 @@
+"""The claims of guides/keep-working-backups.md, checked on real engines."""
+
+from pathlib import Path
+
+import pytest
+
+from lab import evidence
+from lab.claims import check
+from lab.deploy import DeployReport
+from lab.engines import sqlite_engine
+from lab.releases import example_module, releases
+from lab.story import Story
+
+demo = example_module("keep-working-backups", "demonstration")
+GUIDE = demo.SLUG
+QUIET = Story(quiet=True)
+ROWS = 10_000
+
+
+@pytest.fixture(scope="module")
+def drill(engine, module_databases, tmp_path_factory):
+    """The drill, once per engine: backup while release 2 serves, release 3's drop, the restore."""
+    return demo.drill(engine, ROWS, QUIET, module_databases, Path(tmp_path_factory.mktemp("backups")))
+
+
+@pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
+def test_makemigrations_check_is_clean_at_every_release(release, new_database):
+    result = release.run("makemigrations", "--check", "--dry-run", database=new_database(sqlite_engine()))
+    assert result.ok, f"{release.name}: models and migrations differ:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.rolls
+def test_the_restore_gives_back_everything_the_drop_destroyed(drill, engine):
+    before = drill["before"]
+    # The filled rows, and those release 1 added while release 2 rolled out.
+    assert before["legacy codes"][0] >= ROWS and before["coupons"][0] >= ROWS // 10, before
+    check("restored into a new database, the backup holds every legacy code and coupon that release 3 dropped",
+          lambda back: demo.lost(before, back) == 0, drill["back"],
+          contrast="the database itself, after release 3", against=lambda: drill["gone"],
+          observed=lambda found: f"{demo.lost(before, found)} rows missing", guide=GUIDE, engine=engine)
+
+
+@pytest.mark.rolls
+def test_the_backup_taken_while_the_site_serves_fails_no_request(drill, engine):
+    report: DeployReport = drill["backup"]
+    assert report.migration.ok, report.migration.stderr
+    assert report.old.operations > 0 and not report.failures, report.summary()
+
+
+@pytest.mark.rolls
+def test_pg_dump_takes_only_access_share(drill, engine):
+    if engine.vendor != "postgresql":
+        pytest.skip("pg_dump is PostgreSQL's; the other engines' lock views show no lock modes")
+    check("pg_dump holds ACCESS SHARE on the table, which no read or write waits for",
+          lambda modes: modes == {"ACCESS SHARE"}, drill["backup"].locks.modes("pg_dump", demo.TABLE),
+          contrast="release 3's migration on the same table",
+          against=lambda: drill["drop"].locks.modes("migrate", demo.TABLE), guide=GUIDE, engine=engine)
+
+
+def test_dumpdata_of_the_release_that_forgot_the_field_holds_none_of_what_the_drop_destroys(engine, new_database):
+    dumped = demo.dumpdata(engine, ROWS, QUIET, new_database)
+
+    def holds_nothing_dropped(found):
+        return not found["holds_legacy_codes"] and not found["holds_coupons"]
+
+    check("dumpdata, run by release 2, holds neither the legacy codes nor the coupons",
+          holds_nothing_dropped, dumped,
+          contrast="dumpdata run by release 1, whose models still know them",
+          against=lambda: _dumpdata_of_release_1(engine, new_database), guide=GUIDE, engine=engine)
+
+
+def _dumpdata_of_release_1(engine, new_database) -> dict:
+    database = new_database(engine)
+    demo.shop(database, 100, QUIET)
+    run = demo.RELEASE_1.run("dumpdata", "shop", database=database)
+    assert run.ok, run.stderr
+    return {"holds_legacy_codes": '"legacy_code"' in run.stdout, "holds_coupons": '"shop.coupon"' in run.stdout}
+
+
+@pytest.mark.parametrize(("release", "app_label", "migration"), demo.SQL)
+def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
+    problem = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
+    assert problem is None, problem
