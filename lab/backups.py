@@ -13,8 +13,10 @@ a row gives another digest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -36,9 +38,10 @@ class Timed:
     seconds: float
 
 
+@functools.cache
 def client_tool(engine: Engine, tool: str) -> str:
     """The path of a client tool (``pg_dump``, ``pg_restore``, ``mariadb-dump``, ``mariadb``) that fits the
-    engine's server; raises :class:`EngineUnavailable` saying what is missing."""
+    engine's server; raises :class:`EngineUnavailable` saying what is missing. Looked up once per engine."""
     if engine.vendor == "mysql":
         found = shutil.which(tool)
         if not found:
@@ -52,21 +55,24 @@ def client_tool(engine: Engine, tool: str) -> str:
     candidates.append(DEBIAN_POSTGRESQL / str(engine.major) / "bin" / tool)
     if shutil.which(tool):
         candidates.append(Path(shutil.which(tool)))
+    seen = []
     for candidate in candidates:
-        if candidate.is_file() and _major_of(candidate) == engine.major:
+        major = _major_of(candidate) if candidate.is_file() else None
+        if major == engine.major:
             return str(candidate)
-    raise EngineUnavailable(f"no {tool} of PostgreSQL {engine.major} found (looked in "
-                            f"{', '.join(str(c.parent) for c in candidates) or 'the PATH'}): install that version's "
-                            "client tools to back this server up.")
+        seen.append(f"{candidate} ({f'version {major}' if major else 'absent'})")
+    raise EngineUnavailable(f"no {tool} of PostgreSQL {engine.major} found; looked at {', '.join(seen)}: install "
+                            f"PostgreSQL {engine.major}'s client tools to back this server up.")
 
 
 def _major_of(tool: Path) -> int | None:
-    """The major version a PostgreSQL client tool reports (``pg_dump (PostgreSQL) 15.20`` -> 15)."""
+    """The major version a PostgreSQL client tool reports (``pg_dump (PostgreSQL) 15.20 (Debian …)`` -> 15)."""
     try:
         out = subprocess.run([str(tool), "--version"], capture_output=True, text=True, timeout=30).stdout
-        return int(out.strip().split()[-1].split(".")[0])
-    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError):
         return None
+    found = re.search(r"\(PostgreSQL\) (\d+)", out)
+    return int(found.group(1)) if found else None
 
 
 def _postgres_connection_args(database: Database) -> tuple[list[str], dict[str, str]]:
@@ -80,8 +86,10 @@ def _postgres_connection_args(database: Database) -> tuple[list[str], dict[str, 
 
 def _mariadb_connection_args(database: Database) -> tuple[list[str], dict[str, str]]:
     server = database.engine.server
-    args = [f"--host={server['host']}", f"--port={server.get('port') or 3306}", f"--user={server['user']}"]
-    # The password goes in the environment, not on a command line that every user of the machine can list.
+    args = ["--protocol=TCP", f"--host={server['host']}", f"--port={server.get('port') or 3306}",
+            f"--user={server['user']}"]
+    # The password goes in the environment of the tool alone, not on its command line, which any user of the
+    # machine can list. (A lab server's; for production, an option file readable by its owner only is better.)
     return args, {**os.environ, "MYSQL_PWD": server.get("password") or ""}
 
 
@@ -95,15 +103,17 @@ def _run(command: list[str], env: dict | None = None, *, stdout=subprocess.PIPE,
 
 def backup(database: Database, path: Path) -> Timed:
     """Back ``database`` up into the file ``path``, with the engine's own tool, while the site may be serving."""
-    engine, started = database.engine, time.perf_counter()
+    engine = database.engine
+    tool = {"postgresql": "pg_dump", "mysql": "mariadb-dump"}.get(engine.vendor)
+    program = client_tool(engine, tool) if tool else None  # found before the clock starts
+    started = time.perf_counter()
     if engine.vendor == "postgresql":
         args, env = _postgres_connection_args(database)
-        _run([client_tool(engine, "pg_dump"), *args, "--format=custom", "--file", str(path), database.name], env)
+        _run([program, *args, "--format=custom", "--file", str(path), database.name], env)
     elif engine.vendor == "mysql":
         args, env = _mariadb_connection_args(database)
         with open(path, "w") as out:
-            _run([client_tool(engine, "mariadb-dump"), *args, "--single-transaction", "--routines", "--triggers",
-                  database.name], env, stdout=out)
+            _run([program, *args, "--single-transaction", "--routines", "--triggers", database.name], env, stdout=out)
     else:
         with sqlite3.connect(database.name) as source, sqlite3.connect(path) as target:
             source.backup(target)
@@ -114,15 +124,17 @@ def backup(database: Database, path: Path) -> Timed:
 
 def restore(path: Path, database: Database) -> Timed:
     """Restore the backup file ``path`` into the new, empty ``database``."""
-    engine, started = database.engine, time.perf_counter()
+    engine = database.engine
+    tool = {"postgresql": "pg_restore", "mysql": "mariadb"}.get(engine.vendor)
+    program = client_tool(engine, tool) if tool else None  # found before the clock starts
+    started = time.perf_counter()
     if engine.vendor == "postgresql":
         args, env = _postgres_connection_args(database)
-        _run([client_tool(engine, "pg_restore"), *args, "--no-owner", "--exit-on-error", "--dbname", database.name,
-              str(path)], env)
+        _run([program, *args, "--no-owner", "--exit-on-error", "--dbname", database.name, str(path)], env)
     elif engine.vendor == "mysql":
         args, env = _mariadb_connection_args(database)
         with open(path) as backup_file:
-            _run([client_tool(engine, "mariadb"), *args, database.name], env, stdin=backup_file)
+            _run([program, *args, database.name], env, stdin=backup_file)
     else:
         with sqlite3.connect(path) as source, sqlite3.connect(database.name) as target:
             source.backup(target)
