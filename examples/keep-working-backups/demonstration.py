@@ -44,8 +44,10 @@ OPERATIONS = {
     "small": "Backup and restore, a tenth of the rows",
     "large": "Backup and restore, every row",
     "dumpdata": "manage.py dumpdata of release 2",
+    "during_dump": "Release 3's migration while pg_dump runs",
+    "during_dump_timeout": "The same, lock_timeout 100 ms",
 }
-MIGRATION_STEPS = ["drop"]
+MIGRATION_STEPS = ["drop", "during_dump", "during_dump_timeout"]
 SQL = [("release_3", "shop", "0003")]
 
 
@@ -53,6 +55,14 @@ def shop(database: Database, rows: int, story: Story) -> None:
     """Release 1's schema with ``rows`` products and a coupon for every tenth of them."""
     verbs.filled_table(database, [RELEASE_1], TABLE, COLUMNS, rows, story)
     fill(database, COUPONS, COUPON_COLUMNS, max(rows // 10, 1))
+
+
+def shop_at_release_2(database: Database, rows: int, story: Story) -> None:
+    """:func:`shop`, then release 2's migration: the schema release 3 drops from."""
+    shop(database, rows, story)
+    migration = RELEASE_2.run("migrate", database=database)
+    if not migration.ok:
+        raise RuntimeError(f"migrating release 2 failed:\n{migration.stderr}")
 
 
 def destroyed(database: Database) -> dict[str, tuple[int, str] | None]:
@@ -145,10 +155,7 @@ def sizes(engine, rows: int, story: Story, new_database, folder: Path) -> dict:
 def dumpdata(engine, rows: int, story: Story, new_database) -> dict:
     """What ``manage.py dumpdata`` of release 2 holds of the data release 3 destroys."""
     database = new_database(engine)
-    shop(database, rows, story)
-    migration = RELEASE_2.run("migrate", database=database)
-    if not migration.ok:
-        raise RuntimeError(f"migrating release 2 failed:\n{migration.stderr}")
+    shop_at_release_2(database, rows, story)
     with story.step("manage.py dumpdata shop, as release 2"):
         run = RELEASE_2.run("dumpdata", "shop", database=database)
     if not run.ok:
@@ -156,6 +163,48 @@ def dumpdata(engine, rows: int, story: Story, new_database) -> dict:
     return {"dumpdata_ms": round(run.seconds * 1000), "dumpdata_mb": round(len(run.stdout.encode()) / 1e6, 1),
             "holds_legacy_codes": '"legacy_code"' in run.stdout, "holds_coupons": '"shop.coupon"' in run.stdout,
             "rows": rows}
+
+
+DUMP_ROWS = 1_000_000  # enough rows for pg_dump to hold its lock for a while
+LOCK_TIMEOUT_MS = 100
+
+
+def dump_holds_its_lock(database: Database, timeout: float = 30) -> None:
+    """Wait until pg_dump holds its lock on the products table."""
+    deadline = time.monotonic() + timeout
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                           "JOIN pg_class c ON c.oid = l.relation "
+                           "WHERE a.application_name = 'pg_dump' AND c.relname = %s AND l.granted", (TABLE,))
+            if cursor.fetchone():
+                return
+            time.sleep(0.005)
+    raise RuntimeError("pg_dump did not take its lock on the products table")
+
+
+def drop_during_dump(database: Database, folder: Path, story: Story,
+                     lock_timeout_ms: int | None = None) -> DeployReport:
+    """PostgreSQL: release 3's migration started while pg_dump runs, release 2 serving; with a ``lock_timeout``
+    if given."""
+    import threading
+
+    target = database.with_options(options=f"-c lock_timeout={lock_timeout_ms}") if lock_timeout_ms else database
+    taken: list = []
+
+    def migrate_during_dump() -> CommandRun:
+        dump = threading.Thread(target=lambda: taken.append(backups.backup(database, folder / "during-dump")))
+        dump.start()
+        try:
+            dump_holds_its_lock(database)
+            return RELEASE_3.run("migrate", "--no-input", database=target, role="migrate")
+        finally:
+            dump.join()
+
+    what = "Release 3's migration" + (f" (lock_timeout {lock_timeout_ms} ms)" if lock_timeout_ms else "")
+    return verbs.serve_while(database, RELEASE_2, f"{what} while pg_dump runs", migrate_during_dump, story,
+                             [TABLE, COUPONS])
 
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
@@ -166,6 +215,14 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
         done = drill(engine, small, story, new_database, Path(folder))
         story.heading("What a backup and a restore take as the table grows")
         measured = sizes(engine, rows, story, new_database, Path(folder))
+        during = {}
+        if engine.vendor == "postgresql":
+            for label, timeout in (("during_dump", None), ("during_dump_timeout", LOCK_TIMEOUT_MS)):
+                story.heading("Release 3 migrated while pg_dump runs"
+                              + (f", with lock_timeout {timeout} ms" if timeout else ""))
+                database = new_database(engine)
+                shop_at_release_2(database, DUMP_ROWS, story)
+                during[label] = drop_during_dump(database, Path(folder), story, timeout)
     story.heading("What dumpdata would have saved")
     dumped = dumpdata(engine, small, story, new_database)
     backup: DeployReport = done["backup"]
@@ -182,4 +239,7 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     }
     for label, figures in measured.items():
         results[label] = {"rows": figures["rows"], "figures": figures}
+    for label, report in during.items():
+        results[label] = {"report": report, "rows": DUMP_ROWS, "figures": report.figures(TABLE)
+                          | {"migration_outcome": "succeeded" if report.migration.ok else "failed"}}
     return results

@@ -58,6 +58,49 @@ def test_pg_dump_takes_only_access_share(drill, engine):
           against=lambda: drill["drop"].locks.modes("migrate", demo.TABLE), guide=GUIDE, engine=engine)
 
 
+@pytest.fixture(scope="module")
+def during_dump(engine, module_databases, tmp_path_factory):
+    """PostgreSQL: release 3's migration while pg_dump runs, without and with a lock timeout, and without a dump."""
+    if engine.vendor != "postgresql":
+        pytest.skip("pg_dump's lock and lock_timeout are PostgreSQL's")
+    folder = Path(tmp_path_factory.mktemp("dumps"))
+    runs = {}
+    for label, timeout in (("plain", None), ("timeout", demo.LOCK_TIMEOUT_MS)):
+        database = module_databases(engine)
+        demo.shop_at_release_2(database, demo.DUMP_ROWS, QUIET)
+        runs[label] = demo.drop_during_dump(database, folder, QUIET, timeout)
+        runs[f"{label}_database"] = database
+    quiet = module_databases(engine)
+    demo.shop_at_release_2(quiet, demo.DUMP_ROWS, QUIET)
+    runs["no_dump"] = demo.verbs.serve_while(quiet, demo.RELEASE_2, "Release 3's migration, no dump running",
+                                             lambda: demo.RELEASE_3.run("migrate", database=quiet), QUIET,
+                                             [demo.TABLE, demo.COUPONS])
+    return runs
+
+
+def _queued_behind_the_dump(report: DeployReport) -> bool:
+    """The migration waited 100 ms or more for its lock, and requests were seen waiting behind it."""
+    locks = report.locks
+    return (report.migration.ok and locks.longest(locks.waits("migrate", demo.TABLE)) >= 100
+            and bool(locks.waits("workload", demo.TABLE)))
+
+
+def test_a_migration_during_pg_dump_waits_for_it_and_requests_queue_behind(during_dump, engine):
+    check("release 3's migration, started while pg_dump runs, waits for the dump, and requests queue behind it",
+          _queued_behind_the_dump, during_dump["plain"],
+          contrast="the same migration with no dump running", against=lambda: during_dump["no_dump"],
+          observed=DeployReport.summary, guide=GUIDE, engine=engine)
+
+
+def test_a_lock_timeout_makes_the_migration_give_up_and_a_retry_after_the_dump_succeeds(during_dump, engine):
+    check("with a lock_timeout, the migration gives up while pg_dump runs",
+          lambda r: not r.migration.ok and "lock timeout" in r.migration.stderr, during_dump["timeout"],
+          contrast="the same migration without a lock_timeout", against=lambda: during_dump["plain"],
+          observed=DeployReport.summary, guide=GUIDE, engine=engine)
+    retried = demo.RELEASE_3.run("migrate", database=during_dump["timeout_database"])
+    assert retried.ok, retried.stderr
+
+
 def test_dumpdata_of_the_release_that_forgot_the_field_holds_none_of_what_the_drop_destroys(engine, new_database):
     dumped = demo.dumpdata(engine, ROWS, QUIET, new_database)
 
