@@ -66,25 +66,8 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize(fixture, params, scope="module")
 
 
-@pytest.fixture
-def new_database():
-    """Make fresh, empty databases on an engine: ``new_database(engine)``; dropped after the test."""
-    made = []
-
-    def make(engine: engines.Engine) -> engines.Database:
-        database = engine.create_database()
-        made.append(database)
-        return database
-
-    yield make
-    for database in made:
-        database.drop()
-
-
-@pytest.fixture(scope="module")
-def module_databases():
-    """Make fresh, empty databases for a whole test module's story: ``module_databases(engine)``; dropped once
-    the module's tests are done."""
+def _databases():
+    """A maker of fresh, empty databases (``make(engine)``) that drops them all when the fixture ends."""
     made = []
 
     def make(engine: engines.Engine) -> engines.Database:
@@ -94,6 +77,19 @@ def module_databases():
     yield make
     for database in made:
         database.drop()
+
+
+@pytest.fixture
+def new_database():
+    """Make fresh, empty databases on an engine: ``new_database(engine)``; dropped after the test."""
+    yield from _databases()
+
+
+@pytest.fixture(scope="module")
+def module_databases():
+    """Make fresh, empty databases for a whole test module's story: ``module_databases(engine)``; dropped once
+    the module's tests are done."""
+    yield from _databases()
 
 
 def pytest_addoption(parser):
