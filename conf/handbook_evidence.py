@@ -83,6 +83,11 @@ FIGURE_NAMES.update({
     "dumpdata_mb": "dumpdata's output (MB)",
     "holds_legacy_codes": "Holds the legacy codes",
     "holds_coupons": "Holds the coupons",
+    "exit_status": "rehearse exited with",
+    "write_lock_ms": "Longest lock blocking writes (ms)",
+    "worst_write_ms": "Worst write wait (ms)",
+    "worst_read_ms": "Worst read wait (ms)",
+    "failed_requests": "Requests failed",
 })
 # A rename by expand and contract: rows whose new column missed a write to the old one.
 FIGURE_NAMES["differing_rows"] = "Rows whose new column differs from the old"

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from . import engines
-from .releases import EXAMPLES, Release, example_dir, example_module
+from .releases import EXAMPLES, REPO, Release, example_dir, example_module
 from .story import Story
 
 EVIDENCE = "evidence"
@@ -33,6 +33,8 @@ NOT_FINGERPRINTED = {EVIDENCE, "tests", "__pycache__"}
 INSTRUMENT = ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py", "templates.py", "releases.py", "zygote.py")
 # Instruments only some demonstrations use: part of the fingerprint of those that import them.
 OPTIONAL_INSTRUMENT = {"trace.py": "lab.trace", "rolling.py": "lab.rolling"}
+# Commands of the repository's own apps: a demonstration that runs one measures that app's code as well.
+APP_COMMANDS = {"rehearse": "handbook_rehearse"}
 LAB = Path(__file__).resolve().parent
 DEMO_ROWS = 1_000_000
 
@@ -56,6 +58,11 @@ def fingerprint(slug: str) -> str:
     for name in (*INSTRUMENT, *used):
         if (LAB / name).is_file():
             digest.update(f"lab/{name}".encode() + b"\0" + (LAB / name).read_bytes() + b"\0")
+    # A demonstration that runs a command of one of the repository's apps measures that app too.
+    for command, package in APP_COMMANDS.items():
+        if f'"{command}"' in source:
+            for path in sorted((REPO / package).rglob("*.py")):
+                digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -79,6 +86,11 @@ def staleness(slug: str) -> str | None:
     if record.get("digest") != data_digest(record):
         return (f"examples/{slug}/evidence/{RECORD} was edited after it was made: its data no longer matches its "
                 f"digest. Figures come from runs only: run nox -s evidence -- {slug}")
+    for name, digest in record.get("files", {}).items():
+        path = evidence_dir(slug) / name
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            return (f"examples/{slug}/evidence/{name} is missing or was edited after it was made: outputs come from "
+                    f"runs only: run nox -s evidence -- {slug}")
     if record["fingerprint"] != fingerprint(slug):
         return (f"examples/{slug} changed after its evidence was made ({record['generated']}): "
                 f"run nox -s evidence -- {slug}")
@@ -212,6 +224,7 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
         return made[-1]
 
     runs = []
+    files: dict[str, str] = {}  # outputs a demonstration shows as they were printed: file name, SHA-256
     try:
         for engine in (e for e in found.values() if isinstance(e, engines.Engine)):
             story.heading(f"{slug} on {engine.label} ({engine.origin}), {rows:,} rows")
@@ -221,6 +234,10 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
                 # Each step states the rows it ran on: some run on a fraction of the table.
                 **{name: {**result["figures"], "rows": result.get("rows", rows)} for name, result in results.items()},
             })
+            for result in results.values():
+                for name, text in result.get("files", {}).items():
+                    (out / name).write_text(text)
+                    files[name] = hashlib.sha256(text.encode()).hexdigest()
             # A step without a deploy (a trace, say) has no report to draw; an example of such steps, no timeline.
             panels = [(f"{demo.OPERATIONS[name]} ({name})", result["report"]) for name, result in results.items()
                       if result.get("report") is not None]
@@ -241,6 +258,7 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
         # Steps that are migrations, for the lock reference (a data fill is not).
         "migration_steps": list(getattr(demo, "MIGRATION_STEPS", demo.OPERATIONS)),
         "runs": runs,
+        **({"files": files} if files else {}),
     }
     record["digest"] = data_digest(record)
     (out / RECORD).write_text(json.dumps(record, indent=2) + "\n")

@@ -32,7 +32,8 @@ def example_settings(settings_file: str, app_label: str) -> dict:
         "SECRET_KEY": "example-project-not-secret",
         "DEBUG": False,
         "USE_TZ": True,
-        "INSTALLED_APPS": ["lab.release_app.Release"],
+        # handbook_rehearse: its tests rehearse the examples' releases (it adds a command, no models).
+        "INSTALLED_APPS": ["lab.release_app.Release", "handbook_rehearse"],
         "DATABASES": {"default": database},
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
         "HANDBOOK_RELEASE": release,

@@ -1,8 +1,8 @@
 """Pytest fixtures of the lab: engines by test id, fresh databases, progress of long steps.
 
 Tests ask for ``engine`` (every engine), ``postgresql_engine``,
-``mariadb_engine``, ``other_engine`` (SQLite and MariaDB) or ``development_engine`` (SQLite and the embedded
-PostgreSQL); each becomes one test per engine, its id naming the
+``mariadb_engine``, ``other_engine`` (SQLite and MariaDB), ``development_engine`` (SQLite and the embedded
+PostgreSQL) or ``embedded_postgresql_engine``; each becomes one test per engine, its id naming the
 engine and its version (``postgresql-18.6``). An engine that is not
 available here gives a skipped test whose reason says how to provide it;
 with ``HANDBOOK_REQUIRE_ENGINES=1`` (CI, which has them all) it is an error.
@@ -39,6 +39,8 @@ ROLES = {
     "other_engine": ("sqlite", "mariadb"),
     # The engines of a developer's machine and of most projects' tests: SQLite, and one PostgreSQL.
     "development_engine": ("sqlite", "postgresql-embedded"),
+    # The PostgreSQL every machine has, for what is about Django and a project, not the server's version.
+    "embedded_postgresql_engine": ("postgresql-embedded",),
 }
 _found: dict | None = None
 

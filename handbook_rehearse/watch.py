@@ -1,0 +1,257 @@
+"""What a migration does to the database while it runs: its statements, timed, and the table locks it holds.
+
+Two instruments, both on the real migration as ``migrate`` runs it:
+
+* every statement goes through :class:`Statements` (a Django execute wrapper on the migrating connection), which
+  times it; on PostgreSQL, inside a transaction, it then reads that backend's own rows of ``pg_locks``. Locks
+  are held to the end of the transaction, so this sees every lock however short the statement (exact);
+* :class:`LockWatcher`, on a connection of its own, polls the migrating backend's locks every millisecond:
+  ``pg_locks`` on PostgreSQL, ``information_schema.METADATA_LOCK_INFO`` on MariaDB (its ``metadata_lock_info``
+  plugin; without it, no modes are seen, and waits still are). It sees locks outside transactions (concurrent
+  index builds, MariaDB's DDL) and a lock the migration waits for (not granted).
+
+A lock is held from when it was first seen granted (or the end of the statement that took it) to when it was
+last seen, or, for a lock seen inside the migration's transaction, to the migration's end, when it commits.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.db import connections
+
+# pg_locks' mode names in SQL's words, weakest first (PostgreSQL's documentation, "Table-Level Lock Modes").
+PG_MODES = {
+    "AccessShareLock": "ACCESS SHARE", "RowShareLock": "ROW SHARE", "RowExclusiveLock": "ROW EXCLUSIVE",
+    "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE", "ShareLock": "SHARE",
+    "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE", "ExclusiveLock": "EXCLUSIVE",
+    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
+}
+# The modes that conflict with ROW EXCLUSIVE (what INSERT, UPDATE and DELETE take) and with ACCESS SHARE (SELECT).
+PG_BLOCKS_WRITES = {"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
+PG_BLOCKS_READS = {"ACCESS EXCLUSIVE"}
+# MariaDB's metadata locks that a writer's MDL_SHARED_WRITE, and a reader's MDL_SHARED_READ, must wait for
+# (the compatibility matrix in sql/mdl.cc).
+MDL_BLOCKS_WRITES = {"MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE", "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"}
+MDL_BLOCKS_READS = {"MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"}
+RANK = {mode: rank for rank, mode in enumerate([*PG_MODES.values(), "MDL_SHARED", "MDL_SHARED_HIGH_PRIO",
+                                                "MDL_SHARED_READ", "MDL_SHARED_WRITE", "MDL_SHARED_UPGRADABLE",
+                                                "MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE",
+                                                "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"])}
+POLL_EVERY = 0.001
+
+# Tables only (an index being built is locked by its builder alone), and not Django's record of migrations.
+_PG_USER_TABLES = ("l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relkind IN ('r', 'p') "
+                   "AND c.relname <> 'django_migrations' AND c.relnamespace NOT IN "
+                   "('pg_catalog'::regnamespace, 'information_schema'::regnamespace))")
+PG_OWN_LOCKS = ("SELECT l.relation::regclass::text, l.mode FROM pg_locks l WHERE l.pid = pg_backend_pid() "
+                f"AND l.locktype = 'relation' AND l.granted AND {_PG_USER_TABLES}")
+PG_POLL = ("SELECT l.locktype, COALESCE(l.relation::regclass::text, ''), l.mode, l.granted FROM pg_locks l "
+           f"WHERE l.pid = %s AND ((l.locktype = 'relation' AND {_PG_USER_TABLES}) OR NOT l.granted)")
+MARIADB_POLL = ("SELECT TABLE_NAME, LOCK_MODE FROM information_schema.METADATA_LOCK_INFO "
+                "WHERE THREAD_ID = %s AND LOCK_TYPE = 'Table metadata lock' AND TABLE_SCHEMA = DATABASE() "
+                "AND TABLE_NAME <> 'django_migrations'")
+# Django's own queries around a migration: reading the catalog, recording the migration as applied.
+BOOKKEEPING = re.compile(r"django_migrations|\bpg_catalog\.|\binformation_schema\.|^\s*SHOW\s", re.IGNORECASE)
+MARIADB_WAITING = "SELECT COALESCE(STATE, '') FROM information_schema.PROCESSLIST WHERE ID = %s"
+
+
+def blocks_writes(mode: str) -> bool:
+    return mode in PG_BLOCKS_WRITES or mode in MDL_BLOCKS_WRITES
+
+
+def blocks_reads(mode: str) -> bool:
+    return mode in PG_BLOCKS_READS or mode in MDL_BLOCKS_READS
+
+
+@dataclass
+class Statement:
+    """One statement the migration ran: its SQL, when it started and ended (perf_counter seconds), its error."""
+
+    sql: str
+    started: float
+    ended: float
+    error: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return self.ended - self.started
+
+
+@dataclass
+class HeldLock:
+    """A lock mode on a table, and when the migration held it."""
+
+    table: str
+    mode: str
+    first: float
+    last: float
+    until_commit: bool = False  # seen inside the migration's transaction: held until it commits
+
+    @property
+    def seconds(self) -> float:
+        return self.last - self.first
+
+    @property
+    def blocks_writes(self) -> bool:
+        return blocks_writes(self.mode)
+
+    @property
+    def blocks_reads(self) -> bool:
+        return blocks_reads(self.mode)
+
+
+@dataclass
+class LockWait:
+    """A lock the migration asked for and waited on: what it was, from when to when."""
+
+    what: str
+    first: float
+    last: float
+
+    @property
+    def seconds(self) -> float:
+        return self.last - self.first
+
+
+@dataclass
+class Observation:
+    """Everything seen of one migration. A lock seen, gone, then seen again counts as two holds."""
+
+    statements: list[Statement] = field(default_factory=list)
+    locks: list[HeldLock] = field(default_factory=list)
+    waits: list[LockWait] = field(default_factory=list)
+    lock_modes_visible: bool = True
+    _open: dict[tuple[str, str], HeldLock] = field(default_factory=dict)
+
+    def saw(self, table: str, mode: str, when: float, *, until_commit: bool = False) -> None:
+        held = self._open.get((table, mode))
+        if held is None:
+            held = self._open[(table, mode)] = HeldLock(table, mode, when, when, until_commit)
+            self.locks.append(held)
+        held.first, held.last = min(held.first, when), max(held.last, when)
+        held.until_commit |= until_commit
+
+    def polled(self, seen: set[tuple[str, str]], when: float) -> None:
+        """One look at the locks held: each seen goes on, each not seen has ended."""
+        for table, mode in seen:
+            self.saw(table, mode, when)
+        for key in [key for key in self._open if key not in seen]:
+            del self._open[key]
+
+    def waited(self, what: str, when: float) -> None:
+        if self.waits and self.waits[-1].what == what and when - self.waits[-1].last < 0.05:
+            self.waits[-1].last = when
+        else:
+            self.waits.append(LockWait(what, when, when))
+
+    def committed(self, when: float) -> None:
+        """The migration ended: what its transaction held, it held until now."""
+        for held in self.locks:
+            if held.until_commit:
+                held.last = max(held.last, when)
+
+    def during(self, first: float, last: float) -> list[Statement]:
+        """The statements that ran at some point between ``first`` and ``last``."""
+        return [s for s in self.statements if s.started <= last and s.ended >= first]
+
+
+class Statements:
+    """An execute wrapper for the migrating connection: times each statement, and on PostgreSQL inside a
+    transaction reads the locks the transaction holds right after it."""
+
+    def __init__(self, connection, observation: Observation):
+        self.connection, self.observation = connection, observation
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        error = ""
+        try:
+            return execute(sql, params, many, context)
+        except Exception as exception:
+            error = f"{type(exception).__name__}: {str(exception).strip().splitlines()[0] if str(exception) else ''}"
+            raise
+        finally:
+            ended = time.perf_counter()
+            if not BOOKKEEPING.search(str(sql)):
+                self.observation.statements.append(Statement(str(sql).strip(), started, ended, error))
+            if not error and self.connection.vendor == "postgresql" and self.connection.in_atomic_block:
+                # The raw connection's cursor: this query is the instrument's, not the migration's.
+                with self.connection.connection.cursor() as cursor:
+                    cursor.execute(PG_OWN_LOCKS)
+                    for table, mode in cursor.fetchall():
+                        self.observation.saw(table, PG_MODES.get(mode, mode), ended, until_commit=True)
+
+
+class LockWatcher:
+    """Polls the locks of the backend ``session`` (a PostgreSQL pid or a MariaDB connection id) until stopped."""
+
+    def __init__(self, alias: str, vendor: str, session: int, observation: Observation):
+        self.alias, self.vendor, self.session, self.observation = alias, vendor, session, observation
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> LockWatcher:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        connection = connections[self.alias]
+        try:
+            with connection.cursor() as cursor:
+                poll = self._poller(cursor)
+                self._ready.set()
+                while not self._stop.is_set():
+                    poll()
+                    time.sleep(POLL_EVERY)
+                poll()
+        except BaseException as error:  # reported by the command, never lost in the thread
+            self.error = error
+        finally:
+            self._ready.set()
+            connection.close()
+
+    def _poller(self, cursor):
+        observation, session = self.observation, self.session
+        if self.vendor == "postgresql":
+            def poll() -> None:
+                cursor.execute(PG_POLL, [session])
+                now, seen = time.perf_counter(), set()
+                for locktype, table, mode, granted in cursor.fetchall():
+                    if granted:
+                        seen.add((table, PG_MODES.get(mode, mode)))
+                    else:
+                        observation.waited(f"{PG_MODES.get(mode, mode)} on {table or locktype}", now)
+                observation.polled(seen, now)
+            return poll
+        try:
+            cursor.execute(MARIADB_POLL, [session])
+        except Exception:  # the metadata_lock_info plugin is not installed: modes cannot be seen
+            observation.lock_modes_visible = False
+
+        def poll() -> None:
+            if observation.lock_modes_visible:
+                cursor.execute(MARIADB_POLL, [session])
+                observation.polled(set(cursor.fetchall()), time.perf_counter())
+            cursor.execute(MARIADB_WAITING, [session])
+            row = cursor.fetchone()
+            if row and "Waiting for" in row[0] and "lock" in row[0]:
+                observation.waited(row[0], time.perf_counter())
+        return poll
+
+
+def session_id(connection) -> int:
+    """The migrating connection's backend: its pid on PostgreSQL, its connection id on MariaDB."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT CONNECTION_ID()")
+        return cursor.fetchone()[0]
