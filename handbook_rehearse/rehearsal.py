@@ -76,12 +76,12 @@ def rehearse(executor: MigrationExecutor, steps: list[Step], traffic: Traffic, b
             error = ""
             heading = f"Rehearsing {number} of {len(steps)}: {step.label}"
             with watch.LockWatcher(alias, connection.vendor, session, observation) as watcher, \
-                    connection.execute_wrapper(watch.Statements(connection, observation)), \
+                    connection.execute_wrapper(watch.Statements(connection, observation, step.migration.atomic)), \
                     _ticking(heading, progress, serving):
+                if "apps" not in state.__dict__:
+                    state.apps  # render the models once, as migrate does, and before the clock starts
                 started = time.perf_counter()
                 try:
-                    if "apps" not in state.__dict__:
-                        state.apps  # render the models once, as migrate does, not inside the timing
                     state = executor.apply_migration(state, step.migration)
                 except Exception as exception:  # the report says what failed; later migrations are not run
                     error = f"{type(exception).__name__}: {str(exception).strip()}"
@@ -155,11 +155,27 @@ def _describe(serving: workload.Workload, traffic: Traffic) -> dict:
 
 
 def table_rows(connection, tables: set[str]) -> dict[str, int]:
-    """Exact row counts of ``tables`` (those that exist)."""
-    existing = set(connection.introspection.table_names())
+    """The planner's estimate of each table's rows (those that exist), read without scanning the tables:
+    ``pg_class.reltuples`` on PostgreSQL (-1: never analyzed), ``TABLE_ROWS`` on MariaDB."""
+    existing = sorted(tables & set(connection.introspection.table_names()))
     counts = {}
     with connection.cursor() as cursor:
-        for table in sorted(tables & existing):
-            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
-            counts[table] = cursor.fetchone()[0]
+        for table in existing:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                               [connection.ops.quote_name(table)])
+            else:
+                cursor.execute("SELECT TABLE_ROWS FROM information_schema.TABLES "
+                               "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s", [table])
+            counts[table] = int(cursor.fetchone()[0] or 0)
     return counts
+
+
+def analyze(connection, tables: list[str]) -> None:
+    """Refresh the statistics of tables just filled, as production's autovacuum would have."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"ANALYZE {quoted}" if connection.vendor == "postgresql" else f"ANALYZE TABLE {quoted}")
+            if connection.vendor != "postgresql":
+                cursor.fetchall()

@@ -74,12 +74,14 @@ class Report:
 
     def _heading(self) -> str:
         db, work, budget = self.database, self.workload, self.budget
-        tables = ", ".join(f"{table} {rows:,} rows" for table, rows in sorted(self.tables.items())) or "none"
+        tables = ", ".join(f"{table} {rows:,}" if rows >= 0 else f"{table} (never analyzed)"
+                           for table, rows in sorted(self.tables.items())) or "none"
         lines = [
             f"Rehearsal on {db['engine']} {db['version']} (database {db['name']!r}), Django {django.get_version()}.",
-            f"Tables the migrations touch: {tables}.",
-            f"Workload: {work['readers']} reading and {work['writers']} writing clients, {work['rate']:g} requests/s "
-            f"each, open-loop; {work['settle']:g} s before and after the migrations.",
+            f"Tables the migrations touch, with their estimated rows: {tables}.",
+            f"Workload: {work['readers']} reading and {work['writers']} writing clients, each with a request due "
+            f"{work['rate']:g} times a second, waits counted from when due; {work['settle']:g} s before and after "
+            "the migrations.",
             f"Budget: no lock that blocks writes held over {budget.max_lock * 1000:,.0f} ms; no request waiting over "
             f"{budget.max_wait * 1000:,.0f} ms; no request failing.",
         ]
@@ -104,7 +106,9 @@ class Report:
         for held in rehearsed.strongest():
             blocks = "blocks reads and writes" if held.blocks_reads else "blocks writes" if held.blocks_writes \
                 else "blocks neither reads nor writes"
-            lines.append(f"    {held.table}: {held.mode}, held {held.seconds * 1000:,.0f} ms, {blocks}")
+            held_for = "seen in one look only, held briefly" if held.seconds == 0 and not held.until_commit else \
+                f"held {held.seconds * 1000:,.0f} ms"
+            lines.append(f"    {held.table}: {held.mode}, {held_for}, {blocks}")
         for wait in rehearsed.observation.waits:
             lines.append(f"    waited {wait.seconds * 1000:,.0f} ms for {wait.what}")
         lines.append("  requests while it ran:")

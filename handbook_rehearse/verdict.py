@@ -92,7 +92,11 @@ def judge(rehearsed: Rehearsed, budget: Budget) -> list[Finding]:
     if rehearsed.error:
         findings.append(Finding("failure", f"the migration failed: {rehearsed.error}",
                                 pages.for_operations(rehearsed.step.migration.operations)))
-    for held in rehearsed.strongest():
+    if not rehearsed.observation.lock_modes_visible:
+        findings.append(Finding(
+            "lock", "lock modes could not be seen (MariaDB's metadata_lock_info plugin is not installed), so the "
+                    "lock rule could not be judged", pages.REHEARSE))
+    for held in _longest_per_mode(rehearsed.observation.locks):
         if held.blocks_writes and held.seconds > budget.max_lock:
             during = rehearsed.observation.during(held.first, held.last)
             blocks = "reads and writes" if held.blocks_reads else "writes"
@@ -128,6 +132,17 @@ def judge(rehearsed: Rehearsed, budget: Budget) -> list[Finding]:
                 "failure", f"{len(others):,} requests of {whose} failed, first a {first.kind} of {first.model}: "
                            f"{first.error}", pages.for_operations(rehearsed.step.migration.operations)))
     return findings
+
+
+def _longest_per_mode(locks: list[HeldLock]) -> list[HeldLock]:
+    """Every mode held on every table, each by its longest hold: a long SHARE before a brief ACCESS EXCLUSIVE is
+    judged too, not only the strongest mode."""
+    longest: dict[tuple[str, str], HeldLock] = {}
+    for held in locks:
+        current = longest.get((held.table, held.mode))
+        if current is None or held.seconds > current.seconds:
+            longest[(held.table, held.mode)] = held
+    return sorted(longest.values(), key=lambda held: (held.table, -RANK.get(held.mode, -1)))
 
 
 def _longest(statements: list[Statement]) -> Statement | None:

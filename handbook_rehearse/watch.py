@@ -3,15 +3,18 @@
 Two instruments, both on the real migration as ``migrate`` runs it:
 
 * every statement goes through :class:`Statements` (a Django execute wrapper on the migrating connection), which
-  times it; on PostgreSQL, inside a transaction, it then reads that backend's own rows of ``pg_locks``. Locks
+  times it; on PostgreSQL, in an atomic migration, it then reads that backend's own rows of ``pg_locks``. Locks
   are held to the end of the transaction, so this sees every lock however short the statement (exact);
-* :class:`LockWatcher`, on a connection of its own, polls the migrating backend's locks every millisecond:
+* :class:`LockWatcher`, on a connection of its own, polls the migrating backend's locks, pausing a millisecond
+  between two looks:
   ``pg_locks`` on PostgreSQL, ``information_schema.METADATA_LOCK_INFO`` on MariaDB (its ``metadata_lock_info``
   plugin; without it, no modes are seen, and waits still are). It sees locks outside transactions (concurrent
   index builds, MariaDB's DDL) and a lock the migration waits for (not granted).
 
 A lock is held from when it was first seen granted (or the end of the statement that took it) to when it was
-last seen, or, for a lock seen inside the migration's transaction, to the migration's end, when it commits.
+last seen, or, for a lock seen inside an atomic migration's transaction, to the migration's end, when it commits.
+Between two looks a lock can come and go unseen: a hold is a lower bound, and one seen in a single look is
+reported as held briefly.
 """
 
 from __future__ import annotations
@@ -126,8 +129,14 @@ class Observation:
     waits: list[LockWait] = field(default_factory=list)
     lock_modes_visible: bool = True
     _open: dict[tuple[str, str], HeldLock] = field(default_factory=dict)
+    # The poller's thread and the migration's both record locks.
+    _mutex: threading.Lock = field(default_factory=threading.Lock)
 
     def saw(self, table: str, mode: str, when: float, *, until_commit: bool = False) -> None:
+        with self._mutex:
+            self._saw(table, mode, when, until_commit)
+
+    def _saw(self, table: str, mode: str, when: float, until_commit: bool) -> None:
         held = self._open.get((table, mode))
         if held is None:
             held = self._open[(table, mode)] = HeldLock(table, mode, when, when, until_commit)
@@ -137,10 +146,11 @@ class Observation:
 
     def polled(self, seen: set[tuple[str, str]], when: float) -> None:
         """One look at the locks held: each seen goes on, each not seen has ended."""
-        for table, mode in seen:
-            self.saw(table, mode, when)
-        for key in [key for key in self._open if key not in seen]:
-            del self._open[key]
+        with self._mutex:
+            for table, mode in seen:
+                self._saw(table, mode, when, False)
+            for key in [key for key in self._open if key not in seen]:
+                del self._open[key]
 
     def waited(self, what: str, when: float) -> None:
         if self.waits and self.waits[-1].what == what and when - self.waits[-1].last < 0.05:
@@ -163,8 +173,10 @@ class Statements:
     """An execute wrapper for the migrating connection: times each statement, and on PostgreSQL inside a
     transaction reads the locks the transaction holds right after it."""
 
-    def __init__(self, connection, observation: Observation):
-        self.connection, self.observation = connection, observation
+    def __init__(self, connection, observation: Observation, atomic: bool):
+        # Only a migration that runs in one transaction holds its locks to its end; a non-atomic one's own
+        # atomic() blocks commit earlier, and the poller sees those.
+        self.connection, self.observation, self.atomic = connection, observation, atomic
 
     def __call__(self, execute, sql, params, many, context):
         started = time.perf_counter()
@@ -178,7 +190,7 @@ class Statements:
             ended = time.perf_counter()
             if not BOOKKEEPING.search(str(sql)):
                 self.observation.statements.append(Statement(str(sql).strip(), started, ended, error))
-            if not error and self.connection.vendor == "postgresql" and self.connection.in_atomic_block:
+            if not error and self.atomic and self.connection.vendor == "postgresql" and self.connection.in_atomic_block:
                 # The raw connection's cursor: this query is the instrument's, not the migration's.
                 with self.connection.connection.cursor() as cursor:
                     cursor.execute(PG_OWN_LOCKS)

@@ -133,7 +133,7 @@ def run(operation: Operation, alias: str, rows: Rows, rng: random.Random) -> str
                     _as_new_row(template, rng, rows.unique_later.get(operation.model._meta.label, set())).save(
                         using=alias)
                 return ""
-            row = manager.filter(pk=rows.pick(operation.model, rng)).first()
+            row = rows.fetch(manager, operation.model, rng)
             if operation.kind == "update" and row is not None:
                 row.save(using=alias)
         return ""
@@ -163,6 +163,16 @@ class Rows:
         if isinstance(keys, range):
             return rng.randint(keys.start, keys.stop)
         return rng.choice(keys)
+
+    def fetch(self, manager, model, rng: random.Random):
+        """A row picked at random: the first at or after a random key of an integer range (gaps skipped, so a
+        write always has a row to write), else a random key of the sample."""
+        key = self.pick(model, rng)
+        if key is None:
+            return None
+        if isinstance(self._load(model)[0], range):
+            return manager.filter(pk__gte=key).order_by("pk").first() or manager.order_by("pk").first()
+        return manager.filter(pk=key).first()
 
     def template(self, model, rng: random.Random):
         templates = self._load(model)[1]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from handbook_rehearse import filling, pages, plan
-from handbook_rehearse.rehearsal import Traffic, rehearse, table_rows
+from handbook_rehearse.rehearsal import Traffic, analyze, rehearse, table_rows
 from handbook_rehearse.report import Report
 from handbook_rehearse.verdict import Budget
 
@@ -65,7 +65,15 @@ class Command(BaseCommand):
                             help="Where the handbook is served, to link each finding to its page "
                                  "(default: the REHEARSE_HANDBOOK_URL setting, else page paths).")
 
-    def handle(self, *args, app_label=None, migration_name=None, **options):
+    def handle(self, *args, **options):
+        try:
+            self.rehearse(**options)
+        except DatabaseError as error:  # the server is unreachable, or refused the rehearsal's own queries
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CommandError(f"The rehearsal could not use database {options['database']!r}: {first_line}",
+                               returncode=2) from None
+
+    def rehearse(self, app_label=None, migration_name=None, **options):
         alias = options["database"]
         if alias not in connections:
             raise CommandError(f"--database {alias!r}: no such database in DATABASES "
@@ -74,6 +82,11 @@ class Command(BaseCommand):
         if connection.vendor not in ENGINES:
             raise CommandError(f"Database {alias!r} is {connection.display_name}: a rehearsal needs PostgreSQL or "
                                "MariaDB/MySQL, the engines whose locks it can watch.", returncode=2)
+        database = self._describe(connection)
+        if database["engine"] == "MySQL":
+            raise CommandError(f"Database {alias!r} is MySQL {database['version']}: a rehearsal reads MariaDB's "
+                               "metadata locks, which MySQL shows elsewhere, and has been proven on MariaDB only.",
+                               returncode=2)
         text_out = self.stderr if options["json"] == "-" else self.stdout
         try:
             executor = MigrationExecutor(connection)
@@ -83,8 +96,8 @@ class Command(BaseCommand):
         if not steps:
             text_out.write("No migrations to rehearse: every migration is applied.")
             if options["json"]:
-                self._write_json(Report(self._describe(connection), Budget(options["max_lock"], options["max_wait"]),
-                                        {}, {}), options["json"])
+                self._write_json(Report(database, Budget(options["max_lock"], options["max_wait"]), {}, {}),
+                                 options["json"])
             return
         try:
             fills = filling.parse(options["rows"], executor._create_project_state(with_applied_migrations=True).apps)
@@ -94,8 +107,9 @@ class Command(BaseCommand):
             raise CommandError("Rehearsal cancelled.", returncode=2)
         progress = Progress(self.stderr, options["verbosity"])
         self._fill(fills, alias, progress)
+        analyze(connection, [model._meta.db_table for model, _ in fills])
         tables = {table for step in steps for table in step.tables}
-        report = Report(database=self._describe(connection), budget=Budget(options["max_lock"], options["max_wait"]),
+        report = Report(database=database, budget=Budget(options["max_lock"], options["max_wait"]),
                         workload={}, tables=table_rows(connection, tables), handbook=options["handbook_url"])
         traffic = Traffic(options["clients"], options["rate"], options["settle"])
         rehearse(executor, steps, traffic, report.budget, report, progress.line)
