@@ -25,7 +25,7 @@ GUIDE = "rehearse-on-production-like-data"
 QUIET = Story(quiet=True)
 ROWS = 300_000  # enough that each long lock of an unsafe release outlasts BUDGET several times over
 BUDGET = "0.04"  # seconds: the lock and wait budget the cases are judged against
-SETTLE = "0.25"
+SETTLE = "0.15"
 
 
 @dataclass(frozen=True)
