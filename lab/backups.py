@@ -4,7 +4,7 @@
   server's come with its package; for another server, ``/usr/lib/postgresql/<major>/bin`` or the ``PATH``, if
   their version matches (a ``pg_dump`` older than the server refuses to dump it).
 * MariaDB: ``mariadb-dump --single-transaction`` (a consistent snapshot of InnoDB tables without locking them
-  for the dump's length), restored with ``mariadb``.
+  for the dump's length), restored with ``mariadb``; both of the server's release series (``10.11``).
 * SQLite: the online backup API of Python's ``sqlite3``.
 
 :func:`digests` reads every row of each table, in primary-key order, into a SHA-256: a restore that lost or changed
@@ -46,6 +46,11 @@ def client_tool(engine: Engine, tool: str) -> str:
         found = shutil.which(tool)
         if not found:
             raise EngineUnavailable(f"{tool} is not installed: MariaDB's client tools are needed for its backups.")
+        # The lab's own rule, as for PostgreSQL: the client tools of the server's release series.
+        series, wanted = _mariadb_series_of(Path(found)), ".".join(engine.version.split(".")[:2])
+        if series != wanted:
+            raise EngineUnavailable(f"{found} is MariaDB {series or 'of an unknown version'}'s {tool}, the server is "
+                                    f"MariaDB {engine.version}: install MariaDB {wanted}'s client tools to back it up.")
         return found
     candidates = []
     if engine.origin == "embedded":
@@ -73,6 +78,17 @@ def _major_of(tool: Path) -> int | None:
         return None
     found = re.search(r"\(PostgreSQL\) (\d+)", out)
     return int(found.group(1)) if found else None
+
+
+def _mariadb_series_of(tool: Path) -> str | None:
+    """The release series a MariaDB client tool reports (``mariadb-dump  Ver 10.19 Distrib 10.11.19-MariaDB`` ->
+    ``10.11``)."""
+    try:
+        out = subprocess.run([str(tool), "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"Distrib (\d+\.\d+)\.", out) or re.search(r"from (\d+\.\d+)\.\d+-MariaDB", out)
+    return found.group(1) if found else None
 
 
 def _postgres_connection_args(database: Database) -> tuple[list[str], dict[str, str]]:

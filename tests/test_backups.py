@@ -45,6 +45,14 @@ def test_a_postgresql_client_of_another_major_version_is_refused_by_name(postgre
         postgresql_engine.major
 
 
+def test_a_mariadb_client_of_another_release_series_is_refused_by_name(mariadb_engine):
+    future = dataclasses.replace(mariadb_engine, version="99.1.0")
+    with pytest.raises(EngineUnavailable, match=r"the server is MariaDB 99\.1\.0: install MariaDB 99\.1's client"):
+        backups.client_tool(future, "mariadb-dump")
+    found = backups.client_tool(mariadb_engine, "mariadb-dump")
+    assert backups._mariadb_series_of(backups.Path(found)) == ".".join(mariadb_engine.version.split(".")[:2])
+
+
 def test_a_failed_restore_says_what_failed(postgresql_engine, new_database, tmp_path):
     broken = tmp_path / "not-a-backup"
     broken.write_text("this is not a pg_dump archive")
