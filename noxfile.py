@@ -73,10 +73,12 @@ def serve(session: nox.Session) -> None:
     session.install(*groups("site", "django52"))
     build_json(session, "-q")
     build_html(session, "-q")
-    session.run("python", "manage.py", "migrate", "--noinput", "-v", "0")
+    # A developer's machine: DEBUG on, said out loud (the site's default is off).
+    local = {"DJANGO_DEBUG": "1"}
+    session.run("python", "manage.py", "migrate", "--noinput", "-v", "0", env=local)
     address = session.posargs[0] if session.posargs else SERVE_ADDRESS
     session.log(f"The handbook: http://{address}/handbook/  (standalone build: http://{address}/standalone/)")
-    session.run("python", "manage.py", "runserver", address)
+    session.run("python", "manage.py", "runserver", address, env=local)
 
 
 @nox.session

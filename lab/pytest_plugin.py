@@ -26,6 +26,9 @@ import pytest
 
 from . import claims, engines
 
+# The site's settings refuse to start without a secret key when DEBUG is off, as it is in the tests.
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-" + os.urandom(24).hex())
+
 REQUIRE_VARIABLE = "HANDBOOK_REQUIRE_ENGINES"
 CONTRASTS_OPTION = "--contrasts"
 CONTRASTS_VARIABLE = "HANDBOOK_CONTRASTS"

@@ -1,18 +1,46 @@
 """Settings of the site that embeds the handbook.
 
-Paths and the secret come from the environment where a deploy sets them;
-the defaults suit a developer's machine.
+Everything a deploy decides comes from the environment (see production.env beside this file). The defaults are
+safe: DEBUG is off unless ``DJANGO_DEBUG=1`` turns it on (``nox -s serve`` does, for local use), and with DEBUG
+off the site refuses to start without ``DJANGO_SECRET_KEY``.
 """
 
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 BUILD_DIR = Path(os.environ.get("HANDBOOK_BUILD_ROOT", REPO_DIR / "_build"))
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "handbook-site-for-local-use-only")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
-ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+DEBUG = _flag("DJANGO_DEBUG")
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it to a long random value (python -c \"from django.core.management."
+            "utils import get_random_secret_key as k; print(k())\"), or set DJANGO_DEBUG=1 on a developer's machine."
+        )
+    SECRET_KEY = "handbook-site-for-local-use-only"  # DEBUG only: never served to anyone else
+# Comma-separated host names the site answers to; any other Host header gets a plain 400.
+ALLOWED_HOSTS = [host.strip() for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+                 .split(",") if host.strip()]
+
+# Behind HTTPS (DJANGO_HTTPS=1): redirect plain HTTP, secure cookies, HSTS.
+if _flag("DJANGO_HTTPS"):
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS")
+    SECURE_HSTS_PRELOAD = _flag("DJANGO_HSTS_PRELOAD")
+    if _flag("DJANGO_BEHIND_PROXY"):  # the proxy ends TLS and says so in X-Forwarded-Proto
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,0 +1,89 @@
+"""The site's settings are safe by default and come from the environment (conf/handbook_site/production.env)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PRODUCTION_ENV = REPO / "conf" / "handbook_site" / "production.env"
+SITE_VARIABLES = ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DJANGO_HTTPS", "HANDBOOK_ACCESS")
+
+
+def manage(*args: str, env: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+    """``manage.py ARGS`` in a process whose site variables are only those of ``env``."""
+    clean = {key: value for key, value in os.environ.items() if key not in SITE_VARIABLES}
+    clean["HANDBOOK_SITE_DB"] = str(tmp_path / "site.sqlite3")
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env={**clean, **env}, capture_output=True,
+                          text=True, timeout=120)
+
+
+def production_environment() -> dict[str, str]:
+    lines = [line.strip() for line in PRODUCTION_ENV.read_text().splitlines()]
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+@pytest.fixture
+def build_root(json_build, tmp_path):
+    """A build root whose json/ is the session's JSON build."""
+    root = tmp_path / "build"
+    root.mkdir()
+    (root / "json").symlink_to(json_build, target_is_directory=True)
+    return root
+
+
+def test_without_a_secret_key_and_debug_off_the_site_refuses_to_start(tmp_path):
+    result = manage("check", env={}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_debug_is_off_unless_turned_on(tmp_path):
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    off = manage("shell", "-v", "0", "-c", code, env={"DJANGO_SECRET_KEY": "x" * 50}, tmp_path=tmp_path)
+    on = manage("shell", "-v", "0", "-c", code, env={"DJANGO_DEBUG": "1"}, tmp_path=tmp_path)
+    assert (off.stdout.strip(), on.stdout.strip()) == ("False", "True"), off.stderr + on.stderr
+
+
+def test_check_deploy_is_clean_with_the_documented_production_environment(tmp_path, build_root):
+    result = manage("check", "--deploy", "--fail-level", "WARNING",
+                    env={**production_environment(), "HANDBOOK_BUILD_ROOT": str(build_root)}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_without_https(tmp_path, build_root):
+    environment = {**production_environment(), "HANDBOOK_BUILD_ROOT": str(build_root)}
+    del environment["DJANGO_HTTPS"]
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=environment, tmp_path=tmp_path)
+    assert result.returncode != 0 and "security.W008" in result.stderr + result.stdout
+
+
+def test_a_foreign_host_gets_a_plain_400_with_nothing_of_the_settings(client):
+    response = client.get("/handbook/", HTTP_HOST="attacker.example")
+    body = response.content.decode()
+    assert response.status_code == 400
+    for leak in ("DATABASES", "SECRET", "DisallowedHost", "Traceback", str(REPO)):
+        assert leak not in body
+
+
+def test_a_missing_page_lists_no_routes(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "URLconf" not in response.content.decode() and "handbook_site.urls" not in response.content.decode()
+
+
+def test_an_unknown_access_level_refuses_to_start(tmp_path, build_root):
+    result = manage("check", env={"DJANGO_SECRET_KEY": "x" * 50, "HANDBOOK_ACCESS": "Staff",
+                                  "HANDBOOK_BUILD_ROOT": str(build_root)}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "HANDBOOK_ACCESS is 'Staff': use one of public, login, staff." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_access_level_set_while_running_lets_nobody_in(client, settings, django_user_model):
+    settings.HANDBOOK_ACCESS = "Staff"
+    client.force_login(django_user_model.objects.create_user("reader", password="x"))
+    assert client.get("/handbook/docs/checklist/").status_code == 403
