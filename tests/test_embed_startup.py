@@ -1,10 +1,12 @@
 """Without a usable JSON build the site refuses to start, and says how to build it."""
 
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
+from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -53,8 +55,48 @@ def test_runserver_stops_with_one_clear_message(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_build_removed_while_serving_gives_503_not_500(client, settings, tmp_path):
+def test_build_removed_while_serving_gives_a_plain_503_and_logs_why(client, settings, tmp_path, caplog):
     settings.HANDBOOK_JSON_BUILD_DIR = tmp_path / "gone"
     response = client.get("/handbook/docs/checklist/")
+    body = response.content.decode()
     assert response.status_code == 503
-    assert "nox -s serve" in response.content.decode()
+    assert "unavailable" in body and str(tmp_path) not in body and "nox -s serve" not in body
+    assert any(str(tmp_path / "gone") in record.getMessage() for record in caplog.records)
+
+
+def test_with_debug_on_the_503_says_what_is_missing_and_how_to_build_it(client, settings, tmp_path):
+    settings.HANDBOOK_JSON_BUILD_DIR = tmp_path / "gone"
+    settings.DEBUG = True
+    body = client.get("/handbook/docs/checklist/").content.decode()
+    assert str(tmp_path / "gone") in body and "nox -s serve" in body
+
+
+def test_one_corrupt_page_fails_alone(client, settings, json_build, tmp_path):
+    copy = tmp_path / "json"
+    shutil.copytree(json_build, copy)
+    (copy / "docs" / "checklist.fjson").write_text("{ not json")
+    settings.HANDBOOK_JSON_BUILD_DIR = copy
+    broken = client.get("/handbook/docs/checklist/")
+    assert broken.status_code == 503 and str(copy) not in broken.content.decode()
+    assert client.get("/handbook/guides/add-index-concurrently/").status_code == 200
+    assert client.get("/handbook/search/?q=index").status_code == 200
+    found = [w for w in checks.run_checks() if w.id == "handbook_embed.W003"]
+    assert len(found) == 1 and "docs/checklist/" in found[0].msg
+
+
+def test_a_wsgi_server_cannot_start_the_site_without_a_build(tmp_path):
+    environment = {**os.environ, "HANDBOOK_BUILD_ROOT": str(tmp_path), "PYTHONPATH": str(REPO / "conf")}
+    result = subprocess.run([sys.executable, "-c", "import handbook_site.wsgi"], cwd=REPO, env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"{tmp_path / 'json'} does not exist" in result.stderr and "Build it with" in result.stderr
+
+
+def test_the_wsgi_application_starts_with_a_build(json_build, tmp_path):
+    root = tmp_path / "build"
+    root.mkdir()
+    (root / "json").symlink_to(json_build, target_is_directory=True)
+    environment = {**os.environ, "HANDBOOK_BUILD_ROOT": str(root), "PYTHONPATH": str(REPO / "conf")}
+    result = subprocess.run([sys.executable, "-c", "import handbook_site.wsgi as w; print(callable(w.application))"],
+                            cwd=REPO, env=environment, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "True", result.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from .files import FileTree
 GLOBAL_CONTEXT = "globalcontext.json"
 # Pages Sphinx writes for its own HTML machinery; the embed has its own search.
 SPHINX_SPECIAL_PAGES = {"genindex", "search", "py-modindex"}
+logger = logging.getLogger("handbook_embed")
 BUILD_COMMAND = "nox -s serve (or: sphinx-build -b json -t embed -c conf . _build/json)"
 
 
@@ -43,13 +45,15 @@ class Page:
 
 @dataclass(frozen=True)
 class JsonBuild:
-    """A loaded JSON build: pages by URL, asset files, the CSS and JS every page needs."""
+    """A loaded JSON build: pages by URL, asset files, the CSS and JS every page needs, and the pages that could
+    not be read (by URL, with why: each fails alone)."""
 
     directory: Path
     pages: dict[str, Page]
     assets: FileTree
     css_files: tuple[str, ...]
     script_files: tuple[str, ...]
+    broken: dict[str, str] = field(default_factory=dict)
 
 
 def build_directory() -> Path:
@@ -82,13 +86,17 @@ def load(directory: Path) -> JsonBuild:
     try:
         global_context = json.loads(global_file.read_text(encoding="utf-8"))
         root_doc = global_context["root_doc"]
-        pages = {}
-        for fjson in sorted(directory.rglob("*.fjson")):
-            docname = fjson.relative_to(directory).with_suffix("").as_posix()
-            if docname in SPHINX_SPECIAL_PAGES or docname.startswith(("_", ".")):
-                continue
+        fjson_files = sorted(directory.rglob("*.fjson"))
+    except (OSError, ValueError, KeyError) as error:
+        raise BuildMissing(f"The JSON build in {directory} cannot be read: {error!r}.") from error
+    pages, broken = {}, {}
+    for fjson in fjson_files:
+        docname = fjson.relative_to(directory).with_suffix("").as_posix()
+        if docname in SPHINX_SPECIAL_PAGES or docname.startswith(("_", ".")):
+            continue
+        url = page_url(docname, root_doc)
+        try:
             context = json.loads(fjson.read_text(encoding="utf-8"))
-            url = page_url(docname, root_doc)
             pages[url] = Page(
                 url=url,
                 docname=docname,
@@ -96,8 +104,9 @@ def load(directory: Path) -> JsonBuild:
                 context=context,
                 text=plain_text(context.get("body", "")),
             )
-    except (OSError, ValueError, KeyError) as error:
-        raise BuildMissing(f"The JSON build in {directory} cannot be read: {error!r}.") from error
+        except (OSError, ValueError, AttributeError) as error:  # one unreadable page; the others still serve
+            broken[url] = f"{fjson} cannot be read: {error!r}"
+            logger.error("Handbook page %s is unavailable: %s", url or "/", broken[url])
     if not pages:
         raise BuildMissing(f"The JSON build in {directory} holds no pages.")
     return JsonBuild(
@@ -106,7 +115,19 @@ def load(directory: Path) -> JsonBuild:
         assets=FileTree.scan(directory, ("_static", "_images")),
         css_files=tuple(global_context.get("css_files", ())),
         script_files=tuple(global_context.get("script_files", ())),
+        broken=broken,
     )
+
+
+def require() -> None:
+    """Raise ImproperlyConfigured naming the directory when the configured build cannot be served: for a WSGI
+    module to call at start-up, where no system check runs."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        current()
+    except BuildMissing as error:
+        raise ImproperlyConfigured(f"{error} Build it with: {BUILD_COMMAND}") from None
 
 
 _lock = threading.Lock()

@@ -9,7 +9,7 @@ from .access import LEVELS, access_level
 
 @checks.register()
 def check_json_build(app_configs=None, **kwargs):
-    """E001: the JSON build is missing, empty or unreadable."""
+    """E001: the JSON build is missing, empty or unreadable; W003: a page of it cannot be read (it alone fails)."""
     if not hasattr(settings, "HANDBOOK_JSON_BUILD_DIR"):
         return [
             checks.Error(
@@ -19,10 +19,11 @@ def check_json_build(app_configs=None, **kwargs):
             )
         ]
     try:
-        build.load(build.build_directory())
+        loaded = build.load(build.build_directory())
     except build.BuildMissing as error:
         return [checks.Error(str(error), hint=f"Build it with: {build.BUILD_COMMAND}", id="handbook_embed.E001")]
-    return []
+    return [checks.Warning(f"Page {url or '/'} is unavailable: {why}", hint=f"Rebuild: {build.BUILD_COMMAND}",
+                           id="handbook_embed.W003") for url, why in loaded.broken.items()]
 
 
 @checks.register()

@@ -27,19 +27,23 @@ def base_template_name() -> str:
     return getattr(settings, "HANDBOOK_BASE_TEMPLATE", "base.html")
 
 
+def unavailable(request, problem: str):
+    """503: a plain message for visitors; the problem (paths, errors) goes to the log, and on the page only while
+    DEBUG is on."""
+    build.logger.error("Handbook unavailable at %s: %s", request.path, problem)
+    context = {"base_template_name": base_template_name(), "problem": problem if settings.DEBUG else "",
+               "command": build.BUILD_COMMAND if settings.DEBUG else ""}
+    return render(request, "handbook_embed/unavailable.html", context, status=503)
+
+
 class BuildMixin:
-    """Loads the current build; answers 503 with the reason when there is none."""
+    """Loads the current build; answers 503 when there is none."""
 
     def dispatch(self, request, *args, **kwargs):
         try:
             self.build = build.current()
         except build.BuildMissing as error:
-            context = {
-                "base_template_name": base_template_name(),
-                "problem": str(error),
-                "command": build.BUILD_COMMAND,
-            }
-            return render(request, "handbook_embed/unavailable.html", context, status=503)
+            return unavailable(request, str(error))
         return super().dispatch(request, *args, **kwargs)
 
     def common_context(self) -> dict:
@@ -64,6 +68,8 @@ class PageView(HandbookAccessMixin, BuildMixin, DocumentationView):
 
     def get(self, request, *args, **kwargs):
         path = kwargs["path"]
+        if path in self.build.broken:  # this page alone fails
+            return unavailable(request, self.build.broken[path])
         self.page = self.build.pages.get(path)
         if self.page is None:
             if path + "/" in self.build.pages and "\x00" not in path:
