@@ -82,3 +82,42 @@ def test_assets_are_served_with_their_type(client):
     response = client.get("/handbook/_static/design-tabs.js")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/javascript"
+
+
+@pytest.fixture
+def linked_build(json_build, tmp_path, secret_beside_the_build):
+    """A copy of the build with links out of it: a page, the images folder, and a file under _static."""
+    import shutil
+
+    copy = tmp_path / "json"
+    shutil.copytree(json_build, copy, symlinks=True)
+    (copy / "guides" / "leak.fjson").symlink_to(secret_beside_the_build / "secret.fjson")
+    outside_images = tmp_path / "outside-images"
+    outside_images.mkdir()
+    (outside_images / "secret.png").write_bytes(b"TOP SECRET")
+    shutil.rmtree(copy / "_images", ignore_errors=True)
+    (copy / "_images").symlink_to(outside_images, target_is_directory=True)
+    return copy
+
+
+def test_links_out_of_the_build_are_never_followed(client, settings, linked_build):
+    settings.HANDBOOK_JSON_BUILD_DIR = linked_build
+    for url in ("/handbook/guides/leak/", "/handbook/_images/secret.png"):
+        response = client.get(url)
+        assert response.status_code == 404, f"{url} answered {response.status_code}"
+        assert b"TOP SECRET" not in b"".join(getattr(response, "streaming_content", [response.content]))
+    assert client.get("/handbook/docs/checklist/").status_code == 200
+
+
+def test_a_listed_file_replaced_by_a_link_is_not_served(client, settings, json_build, tmp_path,
+                                                         secret_beside_the_build):
+    import shutil
+
+    copy = tmp_path / "json"
+    shutil.copytree(json_build, copy)
+    settings.HANDBOOK_JSON_BUILD_DIR = copy
+    assert client.get("/handbook/_static/basic.css").status_code == 200  # listed while it was a file
+    (copy / "_static" / "basic.css").unlink()
+    (copy / "_static" / "basic.css").symlink_to(secret_beside_the_build / "secret.fjson")
+    response = client.get("/handbook/_static/basic.css")
+    assert response.status_code == 404

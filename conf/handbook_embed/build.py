@@ -90,7 +90,11 @@ def load(directory: Path) -> JsonBuild:
     except (OSError, ValueError, KeyError) as error:
         raise BuildMissing(f"The JSON build in {directory} cannot be read: {error!r}.") from error
     pages, broken = {}, {}
+    inside = directory.resolve()
     for fjson in fjson_files:
+        if fjson.is_symlink() or not fjson.resolve().is_relative_to(inside):  # nothing outside the build is read
+            logger.warning("Handbook build: %s is a link, not served", fjson.relative_to(directory))
+            continue
         docname = fjson.relative_to(directory).with_suffix("").as_posix()
         if docname in SPHINX_SPECIAL_PAGES or docname.startswith(("_", ".")):
             continue

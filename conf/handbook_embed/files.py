@@ -25,10 +25,13 @@ class FileTree:
 
     @classmethod
     def scan(cls, root: Path, subdirs: tuple[str, ...] = ("",)) -> FileTree:
-        """List the files below ``root`` (only within ``subdirs``), skipping links."""
+        """List the files below ``root`` (only within ``subdirs``), skipping links: linked files, linked folders
+        (os.walk does not descend into them) and a linked subdir itself (os.walk would walk it)."""
         names = set()
         for subdir in subdirs:
             top = root / subdir
+            if subdir and top.is_symlink():
+                continue
             for dirpath, dirnames, filenames in os.walk(top):
                 # Hidden folders hold Sphinx's caches (.doctrees), not pages.
                 dirnames[:] = [d for d in dirnames if not d.startswith(".")]
@@ -46,8 +49,15 @@ class FileTree:
         """A response streaming the listed file ``name``; 404 if it is not listed."""
         if name not in self.names:
             raise Http404(name)
+        path = self.root / name
+        # Listed, but changed since: a link now, or a folder on the way swapped for a link out of the build.
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            raise Http404(name)
+        try:
+            handle = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
+        except OSError:
+            raise Http404(name) from None
         content_type, encoding = mimetypes.guess_type(name)
-        handle = open(self.root / name, "rb")  # noqa: SIM115 - FileResponse closes it
         response = FileResponse(handle, content_type=content_type or "application/octet-stream")
         if encoding:
             response.headers["Content-Encoding"] = encoding
