@@ -100,3 +100,30 @@ def test_the_wsgi_application_starts_with_a_build(json_build, tmp_path):
     result = subprocess.run([sys.executable, "-c", "import handbook_site.wsgi as w; print(callable(w.application))"],
                             cwd=REPO, env=environment, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_a_rebuild_is_loaded_once_however_many_requests_wait_for_it(settings, json_build, tmp_path, monkeypatch):
+    import threading
+
+    from handbook_embed import build
+
+    copy = tmp_path / "json"
+    shutil.copytree(json_build, copy)
+    settings.HANDBOOK_JSON_BUILD_DIR = copy
+    build.current()
+    loads, original = [], build.load
+
+    def counted(directory):
+        loads.append(directory)
+        return original(directory)
+
+    monkeypatch.setattr(build, "load", counted)
+    stamp = copy / build.GLOBAL_CONTEXT
+    os.utime(stamp, ns=(stamp.stat().st_atime_ns, stamp.stat().st_mtime_ns + 1_000_000_000))  # a rebuild
+    start = threading.Barrier(8)
+    threads = [threading.Thread(target=lambda: (start.wait(), build.current())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1

@@ -149,6 +149,10 @@ def current() -> JsonBuild:
     if cached and cached[0] == stamp and stamp is not None:
         return cached[1]
     with _lock:
+        # Requests that waited here while another loaded this very build take its result: one load per change.
+        cached = _cache.get(directory)
+        if cached and cached[0] == stamp and stamp is not None:
+            return cached[1]
         loaded = load(directory)
         _cache[directory] = (stamp, loaded)
         return loaded
