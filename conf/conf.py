@@ -41,10 +41,12 @@ templates_path = []
 html_static_path = []
 html_title = "Safe Django migrations"
 
+# Neither face publishes the Markdown sources: the pages are the product, and the sources show raw directives.
+# (The JSON builder's copy of them also warned on every rebuild.)
+html_copy_source = False
+html_show_sourcelink = False
 if tags.has("embed"):  # noqa: F821
     html_theme = "basic"
-    # The embed shows no sources; the JSON builder's copy of them also warned on every rebuild.
-    html_copy_source = False
 else:
     html_theme = "furo"
     # ``/`` of the HTML build lands on the front page, which lives in docs/.

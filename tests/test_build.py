@@ -41,3 +41,12 @@ def test_json_rebuild_into_the_same_directory_has_no_warnings(json_build):
     """`nox -s serve` rebuilds into the previous build; the stock builder warned there."""
     result = sphinx_build("json", json_build, "-t", "embed", "-E")
     assert result.returncode == 0, f"The JSON rebuild warned or failed:\n{result.stderr}"
+
+
+def test_what_each_face_publishes_is_pages_and_their_files_only(json_build, html_build, client):
+    # Sphinx's environment (a pickle of the build's paths and settings) and the Markdown sources stay out.
+    assert not (json_build / "environment.pickle").exists()
+    for build in (html_build, json_build):
+        assert not [path for path in (build / "_sources").rglob("*") if path.is_file()], build
+    assert client.get("/standalone/_sources/docs/checklist.md.txt").status_code == 404
+    assert client.get("/standalone/docs/checklist.html").status_code == 200

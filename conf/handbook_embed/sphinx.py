@@ -33,10 +33,12 @@ class HandbookJSONBuilder(SphinxViewBuilder):
         return super().get_target_uri(docname, typ)
 
     def handle_finish(self) -> None:
-        # The stock builder copies the environment without overwriting, so every
-        # rebuild after the first warned (and failed under -W). Nothing reads it.
+        # The stock builder copies Sphinx's environment into the build at its end, for a web app that reads it;
+        # the embed does not, and the pickle (paths, settings of the build) is not something to publish.
+        # Removed before too: the copy does not overwrite, so a rebuild warned (and failed under -W).
         Path(self.outdir, ENV_PICKLE_FILENAME).unlink(missing_ok=True)
         super().handle_finish()
+        Path(self.outdir, ENV_PICKLE_FILENAME).unlink(missing_ok=True)
 
 
 def setup(app):
