@@ -1,24 +1,48 @@
+import fcntl
+import shutil
+
 import pytest
 
 from .handbook import sphinx_build
 
+DONE = ".built"  # written last into a shared build: a worker that finds it knows the build is whole
+
+
+def shared_build(tmp_path_factory, worker_id: str, name: str, *options: str):
+    """A Sphinx build made once per test run, however many pytest-xdist workers ask: the first builds, the others
+    wait for it and read the same, untouched, directory. Tests that change a build change a copy."""
+    if worker_id == "master":  # no xdist: this process alone
+        outdir = tmp_path_factory.mktemp(name)
+    else:
+        shared = tmp_path_factory.getbasetemp().parent  # one folder per run, shared by its workers
+        outdir = shared / name
+        with open(shared / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if (outdir / DONE).is_file():
+                return outdir
+            shutil.rmtree(outdir, ignore_errors=True)
+            _build(name, outdir, options)
+            (outdir / DONE).touch()
+            return outdir
+    _build(name, outdir, options)
+    return outdir
+
+
+def _build(name: str, outdir, options: tuple[str, ...]) -> None:
+    result = sphinx_build(options[0], outdir, *options[1:])
+    assert result.returncode == 0, f"The {name} warned or failed:\n{result.stderr}"
+
 
 @pytest.fixture(scope="session")
-def json_build(tmp_path_factory):
+def json_build(tmp_path_factory, worker_id):
     """The JSON build of the handbook, made once per test run."""
-    outdir = tmp_path_factory.mktemp("json-build")
-    result = sphinx_build("json", outdir, "-t", "embed")
-    assert result.returncode == 0, f"The JSON build failed:\n{result.stderr}"
-    return outdir
+    return shared_build(tmp_path_factory, worker_id, "json-build", "json", "-t", "embed")
 
 
 @pytest.fixture(scope="session")
-def html_build(tmp_path_factory):
+def html_build(tmp_path_factory, worker_id):
     """The standalone HTML build, made once per test run, warnings as errors."""
-    outdir = tmp_path_factory.mktemp("html-build")
-    result = sphinx_build("html", outdir)
-    assert result.returncode == 0, f"The HTML build warned or failed:\n{result.stderr}"
-    return outdir
+    return shared_build(tmp_path_factory, worker_id, "html-build", "html")
 
 
 @pytest.fixture(autouse=True)

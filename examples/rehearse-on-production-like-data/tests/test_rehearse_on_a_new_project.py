@@ -132,7 +132,7 @@ def test_the_fill_gives_every_field_a_value_and_every_order_a_product(tmp_path, 
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--database", "default"], "needs PostgreSQL or MariaDB/MySQL"),
+    (["--database", "default"], "needs PostgreSQL or MariaDB,"),
     (["--database", "nowhere"], "no such database in DATABASES"),
     (["--database", "rehearsal", "--rows", "inventory.Order"], "expected APP_LABEL.MODEL=ROWS"),
     (["--database", "rehearsal", "--rows", "inventory.Nothing=5"], "no model 'inventory.Nothing'"),
