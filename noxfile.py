@@ -31,7 +31,7 @@ SERVE_ADDRESS = "127.0.0.1:8000"
 PREVIEW_PORT = "8001"
 # Workers for the tests that time nothing, even on two cores: most of their time is spent waiting (rollouts sleep
 # between replacements, commands and servers start), so four overlap where two would idle. Each worker starts its own
-# PostgreSQL and Sphinx builds.
+# PostgreSQL; the Sphinx builds are made once per run and shared (tests/conftest.py).
 TEST_WORKERS = 4
 
 

@@ -109,11 +109,17 @@ def judge(rehearsed: Rehearsed, budget: Budget) -> list[Finding]:
             # In one transaction, every statement before keeps its locks to the end: each is a suspect.
             since = rehearsed.started if rehearsed.in_transaction else worst.due
             during = rehearsed.observation.during(since, worst.ended)
-            waited_for_lock = [w for w in rehearsed.observation.waits if w.seconds > budget.max_wait / 2]
-            page = pages.LOCK_TIMEOUT if waited_for_lock and _page(during) is pages.LOCKS else _page(during)
+            queued = _queued(rehearsed, worst.due, worst.ended)
+            if queued and queued[0] > budget.max_wait / 2:
+                # The migration itself waited for a lock meanwhile, and the request queued behind it: a lock
+                # timeout is the fix, whatever the statement.
+                cause, page = f"; the migration itself waited {queued[0] * 1000:,.0f} ms for {queued[1]}", \
+                    pages.LOCK_TIMEOUT
+            else:
+                cause, page = _by(_longest(during)), _page(during)
             findings.append(Finding(
                 "wait", f"{what} of {worst.model} waited {worst.wait * 1000:,.0f} ms "
-                        f"(budget {budget.max_wait * 1000:,.0f} ms){_by(_longest(during))}", page))
+                        f"(budget {budget.max_wait * 1000:,.0f} ms){cause}", page))
     for code, whose in ((SERVING, "the code that serves during the deploy"), (NEXT, "the code these migrations "
                                                                                    "ship with")):
         failed = rehearsed.failures(code)
@@ -143,6 +149,13 @@ def _longest_per_mode(locks: list[HeldLock]) -> list[HeldLock]:
         if current is None or held.seconds > current.seconds:
             longest[(held.table, held.mode)] = held
     return sorted(longest.values(), key=lambda held: (held.table, -RANK.get(held.mode, -1)))
+
+
+def _queued(rehearsed: Rehearsed, first: float, last: float) -> tuple[float, str] | None:
+    """How long, between ``first`` and ``last``, the migration waited for a lock, and for which; None if not."""
+    spans = [(min(w.last, last) - max(w.first, first), w.what) for w in rehearsed.observation.waits]
+    spans = [(seconds, what) for seconds, what in spans if seconds > 0]
+    return max(spans, default=None)
 
 
 def _longest(statements: list[Statement]) -> Statement | None:

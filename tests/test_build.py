@@ -43,6 +43,8 @@ def test_json_rebuild_into_the_same_directory_has_no_warnings(json_build, tmp_pa
     shared by every test of the run.)"""
     previous = tmp_path / "json"
     shutil.copytree(json_build, previous)
+    # What an older build left: the stock builder then refused to copy over it, and warned.
+    (previous / "environment.pickle").write_bytes(b"left by an older build")
     result = sphinx_build("json", previous, "-t", "embed", "-E")
     assert result.returncode == 0, f"The JSON rebuild warned or failed:\n{result.stderr}"
 

@@ -1,6 +1,7 @@
 """No URL leaves the build; unknown pages get a helpful 404; slashes are added."""
 
 import json
+import os
 
 import pytest
 from sphinx_view import DocumentationView
@@ -41,7 +42,10 @@ def secret_beside_the_build(json_build):
     """A page-shaped file just outside the build, as an attacker would aim for."""
     outside = json_build.parent / "outside"
     outside.mkdir(exist_ok=True)
-    (outside / "secret.fjson").write_text(json.dumps({"body": "TOP SECRET", "title": "secret"}))
+    # The build's folder is shared by the run's workers: write whole, never half.
+    draft = outside / f"secret.{os.getpid()}.tmp"
+    draft.write_text(json.dumps({"body": "TOP SECRET", "title": "secret"}))
+    os.replace(draft, outside / "secret.fjson")
     return outside
 
 

@@ -13,13 +13,15 @@ from django.core.management.base import SystemCheckError
 from .handbook import REPO
 
 
-@pytest.fixture(params=["missing", "empty", "html-only"])
+@pytest.fixture(params=["missing", "empty", "html-only", "context-not-an-object"])
 def unusable_build(request, tmp_path):
     directory = tmp_path / "json"
     if request.param != "missing":
         directory.mkdir()
     if request.param == "html-only":
         (directory / "index.html").write_text("<p>not a JSON build</p>")
+    if request.param == "context-not-an-object":
+        (directory / "globalcontext.json").write_text("[]")
     return directory
 
 

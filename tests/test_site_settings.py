@@ -21,8 +21,10 @@ def manage(*args: str, env: dict, tmp_path: Path) -> subprocess.CompletedProcess
 
 
 def production_environment() -> dict[str, str]:
+    """production.env as written, its placeholder secret replaced by a real one, as the file says to."""
     lines = [line.strip() for line in PRODUCTION_ENV.read_text().splitlines()]
-    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    written = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    return {**written, "DJANGO_SECRET_KEY": os.urandom(32).hex()}
 
 
 @pytest.fixture
@@ -54,6 +56,13 @@ def test_check_deploy_is_clean_with_the_documented_production_environment(tmp_pa
     assert "no issues" in result.stdout
 
 
+def test_the_placeholder_secret_is_refused(tmp_path, build_root):
+    written = dict(line.split("=", 1) for line in PRODUCTION_ENV.read_text().splitlines()
+                   if line.strip() and not line.startswith("#"))
+    result = manage("check", env={**written, "HANDBOOK_BUILD_ROOT": str(build_root)}, tmp_path=tmp_path)
+    assert result.returncode != 0 and "still production.env's placeholder" in result.stderr, result.stderr
+
+
 def test_check_deploy_warns_without_https(tmp_path, build_root):
     environment = {**production_environment(), "HANDBOOK_BUILD_ROOT": str(build_root)}
     del environment["DJANGO_HTTPS"]
@@ -61,18 +70,25 @@ def test_check_deploy_warns_without_https(tmp_path, build_root):
     assert result.returncode != 0 and "security.W008" in result.stderr + result.stdout
 
 
-def test_a_foreign_host_gets_a_plain_400_with_nothing_of_the_settings(client):
-    response = client.get("/handbook/", HTTP_HOST="attacker.example")
-    body = response.content.decode()
-    assert response.status_code == 400
-    for leak in ("DATABASES", "SECRET", "DisallowedHost", "Traceback", str(REPO)):
-        assert leak not in body
+# Run in a process with the site's own settings: pytest-django turns DEBUG off in the tests' process whatever the
+# settings say, so only there does the default show.
+REQUESTS = """
+from django.test import Client
+client = Client()
+foreign = client.get("/handbook/", HTTP_HOST="attacker.example")
+missing = client.get("/no-such-page/", HTTP_HOST="localhost")
+print(foreign.status_code, missing.status_code)
+print(foreign.content.decode() + missing.content.decode())
+"""
 
 
-def test_a_missing_page_lists_no_routes(client):
-    response = client.get("/no-such-page/")
-    assert response.status_code == 404
-    assert "URLconf" not in response.content.decode() and "handbook_site.urls" not in response.content.decode()
+def test_by_default_a_foreign_host_gets_a_plain_400_and_a_missing_page_lists_no_routes(tmp_path, build_root):
+    result = manage("shell", "-v", "0", "-c", REQUESTS,
+                    env={"DJANGO_SECRET_KEY": "x" * 50, "HANDBOOK_BUILD_ROOT": str(build_root)}, tmp_path=tmp_path)
+    statuses, _, bodies = result.stdout.partition("\n")
+    assert statuses == "400 404", result.stdout + result.stderr
+    for leak in ("DATABASES", "SECRET", "DisallowedHost", "Traceback", "URLconf", "handbook_site.urls", str(REPO)):
+        assert leak not in bodies, leak
 
 
 def test_an_unknown_access_level_refuses_to_start(tmp_path, build_root):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -87,7 +88,7 @@ def load(directory: Path) -> JsonBuild:
         global_context = json.loads(global_file.read_text(encoding="utf-8"))
         root_doc = global_context["root_doc"]
         fjson_files = sorted(directory.rglob("*.fjson"))
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise BuildMissing(f"The JSON build in {directory} cannot be read: {error!r}.") from error
     pages, broken = {}, {}
     inside = directory.resolve()
@@ -100,7 +101,7 @@ def load(directory: Path) -> JsonBuild:
             continue
         url = page_url(docname, root_doc)
         try:
-            context = json.loads(fjson.read_text(encoding="utf-8"))
+            context = json.loads(read_no_link(fjson))
             pages[url] = Page(
                 url=url,
                 docname=docname,
@@ -108,7 +109,7 @@ def load(directory: Path) -> JsonBuild:
                 context=context,
                 text=plain_text(context.get("body", "")),
             )
-        except (OSError, ValueError, AttributeError) as error:  # one unreadable page; the others still serve
+        except (OSError, ValueError, AttributeError, TypeError) as error:  # one bad page; the others still serve
             broken[url] = f"{fjson} cannot be read: {error!r}"
             logger.error("Handbook page %s is unavailable: %s", url or "/", broken[url])
     if not pages:
@@ -121,6 +122,12 @@ def load(directory: Path) -> JsonBuild:
         script_files=tuple(global_context.get("script_files", ())),
         broken=broken,
     )
+
+
+def read_no_link(path: Path) -> str:
+    """The text of ``path``, refusing it if it became a link since it was listed (``O_NOFOLLOW``)."""
+    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), encoding="utf-8") as handle:
+        return handle.read()
 
 
 def require() -> None:

@@ -27,6 +27,8 @@ if not SECRET_KEY:
             "utils import get_random_secret_key as k; print(k())\"), or set DJANGO_DEBUG=1 on a developer's machine."
         )
     SECRET_KEY = "handbook-site-for-local-use-only"  # DEBUG only: never served to anyone else
+elif SECRET_KEY.startswith("replace-me"):
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is still production.env's placeholder: set it to your own secret.")
 # Comma-separated host names the site answers to; any other Host header gets a plain 400.
 ALLOWED_HOSTS = [host.strip() for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
                  .split(",") if host.strip()]
@@ -58,6 +60,8 @@ INSTALLED_APPS += ["handbook_embed"]
 HANDBOOK_JSON_BUILD_DIR = BUILD_DIR / "json"
 # Who may read it: "public", "login" (signed-in users) or "staff".
 HANDBOOK_ACCESS = os.environ.get("HANDBOOK_ACCESS", "public")
+if HANDBOOK_ACCESS not in ("public", "login", "staff"):  # here too: runserver's reloader hides errors in ready()
+    raise ImproperlyConfigured(f"HANDBOOK_ACCESS is {HANDBOOK_ACCESS!r}: use one of public, login, staff.")
 # Handbook pages extend this template of yours; it needs the blocks
 # "title", "extra_head" and "content".
 HANDBOOK_BASE_TEMPLATE = "base.html"

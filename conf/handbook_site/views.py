@@ -22,7 +22,9 @@ def html_tree() -> FileTree:
     key = (root, stamp)
     if key not in _trees:
         _trees.clear()
-        _trees[key] = FileTree.scan(root)
+        tree = FileTree.scan(root)
+        # Sphinx never empties its output folder: sources an older build copied stay there, unpublished.
+        _trees[key] = FileTree(tree.root, frozenset(n for n in tree.names if not n.startswith("_sources/")))
     return _trees[key]
 
 

@@ -60,3 +60,14 @@ def test_brief_locks_and_short_waits_pass():
     found = judge(rehearsed(ADD_INDEX, [Statement(INDEX, 0.1, 0.15)], [quick],
                             locks=[("shop_order", "SHARE", 0.1, 0.15)]), Budget())
     assert found == []
+
+
+def test_requests_queued_behind_a_migration_waiting_for_its_lock_link_the_lock_timeout_page():
+    queued = Request(SERVING, "read", "shop.Customer", 0.1, 0.45)
+    found_in = rehearsed(ADD_INDEX, [Statement('ALTER TABLE "shop_customer" ADD CONSTRAINT "c" CHECK (x) NOT VALID',
+                                               0.1, 0.44)], [queued])
+    for look in range(10, 44):  # seen waiting for its lock, look after look, from 0.10 s to 0.43 s
+        found_in.observation.waited("ACCESS EXCLUSIVE on shop_customer", look / 100)
+    found = judge(found_in, Budget(max_wait=0.1))
+    assert [(f.rule, f.page) for f in found] == [("wait", pages.LOCK_TIMEOUT)]
+    assert "the migration itself waited" in found[0].message

@@ -3,6 +3,7 @@ what the site would suffer. Exit status 1 when the budget is broken, 2 when the 
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -22,15 +23,15 @@ ENGINES = {"postgresql": "PostgreSQL", "mysql": "MariaDB"}
 
 
 def positive(kind: type, name: str):
+    """An argparse type: a number of ``kind`` above zero, else an error that says so."""
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise ValueError(f"{name} must be a number") from None
+            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
         if value <= 0:
-            raise ValueError(f"{name} must be above zero")
+            raise argparse.ArgumentTypeError(f"{name} must be above zero, not {text!r}")
         return value
-    parse.__name__ = name  # argparse names the type in its error
     return parse
 
 
@@ -124,9 +125,11 @@ class Command(BaseCommand):
 
     def _confirmed(self, connection, steps) -> bool:
         name = connection.settings_dict.get("NAME")
-        self.stdout.write(f"This applies {len(steps)} migration(s) to the database {name!r} ({connection.alias}) "
+        # On standard error: standard output may be the JSON report (--json -).
+        self.stderr.write(f"This applies {len(steps)} migration(s) to the database {name!r} ({connection.alias}) "
                           "and writes rows to it, as a rehearsal.\nRun it on a copy, never on production. "
                           "Type 'yes' to go on: ", ending="")
+        self.stderr.flush()
         try:
             return input().strip().lower() == "yes"
         except EOFError:
