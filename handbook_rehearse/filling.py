@@ -22,23 +22,28 @@ CHUNK = 5_000
 
 
 def parse(specs: list[str], apps) -> list[tuple[type[models.Model], int]]:
-    """``app_label.Model=ROWS`` specs as (historical model, rows), in the order given. Raises CommandError."""
+    """``app_label.Model=ROWS`` specs as (historical model, rows), in the order given.
+
+    Raises CommandError (exit status 2)."""
     parsed = []
     for spec in specs:
         label, equals, rows = spec.partition("=")
         if not equals or not rows.strip().replace("_", "").isdigit():
-            raise CommandError(f"--rows {spec!r}: expected APP_LABEL.MODEL=ROWS, for example shop.Order=1000000.")
+            raise CommandError(f"--rows {spec!r}: expected APP_LABEL.MODEL=ROWS, for example shop.Order=1000000.",
+                               returncode=2)
         try:
             model = apps.get_model(label.strip())
         except (LookupError, ValueError):
             raise CommandError(f"--rows {spec!r}: no model {label.strip()!r} in the applied migrations' state "
-                               "(give it as app_label.ModelName).") from None
+                               "(give it as app_label.ModelName).", returncode=2) from None
         parsed.append((model, int(rows.strip().replace("_", ""))))
     return parsed
 
 
 def fill(model: type[models.Model], rows: int, alias: str, progress: Callable[[int], None]) -> None:
-    """Add ``rows`` rows to ``model``'s table; ``progress(done)`` after each chunk. Raises CommandError."""
+    """Add ``rows`` rows to ``model``'s table; ``progress(done)`` after each chunk.
+
+    Raises CommandError (exit status 2)."""
     fields = [f for f in model._meta.concrete_fields
               if not isinstance(f, (models.AutoField, models.BigAutoField, models.SmallAutoField))]
     manager = model._default_manager.db_manager(alias)
@@ -59,7 +64,8 @@ def _targets(field, alias: str) -> list:
     keys = list(related.order_by().values_list("pk", flat=True)[:10_000])
     if not keys and not field.null:
         raise CommandError(f"--rows: {field.model._meta.label}.{field.name} points to "
-                           f"{field.related_model._meta.label}, which has no rows: fill it first.")
+                           f"{field.related_model._meta.label}, which has no rows: fill it first.",
+                           returncode=2)
     return keys
 
 
@@ -101,4 +107,5 @@ def _value(field, i: int, targets: list | None):
     if isinstance(field, models.BinaryField):
         return i.to_bytes(8, "big")
     raise CommandError(f"--rows: no way to make values for {field.model._meta.label}.{field.name} "
-                       f"({type(field).__name__}); give it a default, or rehearse on a restored backup instead.")
+                       f"({type(field).__name__}); give it a default, or rehearse on a restored backup instead.",
+                       returncode=2)

@@ -48,13 +48,13 @@ class Step:
 def unapplied(executor: MigrationExecutor, app_label: str | None, migration_name: str | None) -> list[Step]:
     """The forward plan to the leaf migrations (or to ``app_label``'s ``migration_name``), each with its SQL.
 
-    Raises CommandError, in ``migrate``'s words, for an unknown app or migration and for a plan that would
-    unapply migrations (a rehearsal goes forwards only)."""
+    Raises CommandError (exit status 2), in ``migrate``'s words, for an unknown app or migration and for a plan
+    that would unapply migrations (a rehearsal goes forwards only)."""
     loader = executor.loader
     if app_label is None:
         targets = loader.graph.leaf_nodes()
     elif app_label not in loader.migrated_apps:
-        raise CommandError(f"App '{app_label}' does not have migrations.")
+        raise CommandError(f"App '{app_label}' does not have migrations.", returncode=2)
     elif migration_name is None:
         targets = [key for key in loader.graph.leaf_nodes() if key[0] == app_label]
     else:
@@ -62,16 +62,17 @@ def unapplied(executor: MigrationExecutor, app_label: str | None, migration_name
             migration = loader.get_migration_by_prefix(app_label, migration_name)
         except AmbiguityError as error:
             raise CommandError(f"More than one migration matches '{migration_name}' in app '{app_label}'. "
-                               "Please be more specific.") from error
+                               "Please be more specific.", returncode=2) from error
         except KeyError as error:
-            raise CommandError(f"Cannot find a migration matching '{migration_name}' from app '{app_label}'.") \
-                from error
+            raise CommandError(f"Cannot find a migration matching '{migration_name}' from app '{app_label}'.",
+                               returncode=2) from error
         targets = [(app_label, migration.name)]
     plan = executor.migration_plan(targets)
     backwards = [migration.name for migration, backward in plan if backward]
     if backwards:
         raise CommandError(f"Reaching that target would unapply {', '.join(backwards)}: a rehearsal only goes "
-                           "forwards. Name a later migration, or rehearse on a database that has not applied them.")
+                           "forwards. Name a later migration, or rehearse on a database that has not applied them.",
+                           returncode=2)
     tables = set(executor.connection.introspection.table_names())
     steps = []
     for migration, _ in plan:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import django
 
 from .verdict import Budget, Finding, Rehearsed
-from .workload import NEXT, SERVING, Request
+from .workload import SERVING, Request
 
 WRITES = ("update", "insert")
 
@@ -137,5 +137,3 @@ def _requests_json(requests: list[Request], failures: list[Request] | None = Non
     result["failed_count"] = len(failed)
     return result
 
-
-__all__ = ["Report", "NEXT", "SERVING"]

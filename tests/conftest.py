@@ -45,6 +45,24 @@ def html_build(tmp_path_factory, worker_id):
     return shared_build(tmp_path_factory, worker_id, "html-build", "html")
 
 
+@pytest.fixture
+def json_copy(json_build, tmp_path):
+    """A copy of the JSON build for a test to change (the build itself is shared by the run). Links are copied as
+    links."""
+    copy = tmp_path / "json"
+    shutil.copytree(json_build, copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture
+def build_root(json_build, tmp_path):
+    """A folder for HANDBOOK_BUILD_ROOT whose json/ is the session's JSON build."""
+    root = tmp_path / "build"
+    root.mkdir()
+    (root / "json").symlink_to(json_build, target_is_directory=True)
+    return root
+
+
 @pytest.fixture(autouse=True)
 def serve_builds(json_build, html_build, settings):
     """Every test's site serves those builds, to everyone unless the test says otherwise."""

@@ -1,7 +1,6 @@
 """The Sphinx builds: warning-free, nitpicky, every source page built."""
 
 import json
-import shutil
 
 from .handbook import ROOT_DOC, source_docnames, sphinx_build
 
@@ -38,11 +37,10 @@ def test_json_build_uses_the_plain_theme(json_build):
     assert any("copybutton" in name for name in script_files)
 
 
-def test_json_rebuild_into_the_same_directory_has_no_warnings(json_build, tmp_path):
+def test_json_rebuild_into_the_same_directory_has_no_warnings(json_copy):
     """`nox -s serve` rebuilds into the previous build; the stock builder warned there. (On a copy: the build is
     shared by every test of the run.)"""
-    previous = tmp_path / "json"
-    shutil.copytree(json_build, previous)
+    previous = json_copy
     # What an older build left: the stock builder then refused to copy over it, and warned.
     (previous / "environment.pickle").write_bytes(b"left by an older build")
     result = sphinx_build("json", previous, "-t", "embed", "-E")

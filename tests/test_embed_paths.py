@@ -89,12 +89,11 @@ def test_assets_are_served_with_their_type(client):
 
 
 @pytest.fixture
-def linked_build(json_build, tmp_path, secret_beside_the_build):
-    """A copy of the build with links out of it: a page, the images folder, and a file under _static."""
+def linked_build(json_copy, tmp_path, secret_beside_the_build):
+    """A copy of the build with links out of it: a page and the images folder."""
     import shutil
 
-    copy = tmp_path / "json"
-    shutil.copytree(json_build, copy, symlinks=True)
+    copy = json_copy
     (copy / "guides" / "leak.fjson").symlink_to(secret_beside_the_build / "secret.fjson")
     outside_images = tmp_path / "outside-images"
     outside_images.mkdir()
@@ -113,12 +112,8 @@ def test_links_out_of_the_build_are_never_followed(client, settings, linked_buil
     assert client.get("/handbook/docs/checklist/").status_code == 200
 
 
-def test_a_listed_file_replaced_by_a_link_is_not_served(client, settings, json_build, tmp_path,
-                                                         secret_beside_the_build):
-    import shutil
-
-    copy = tmp_path / "json"
-    shutil.copytree(json_build, copy)
+def test_a_listed_file_replaced_by_a_link_is_not_served(client, settings, json_copy, secret_beside_the_build):
+    copy = json_copy
     settings.HANDBOOK_JSON_BUILD_DIR = copy
     assert client.get("/handbook/_static/basic.css").status_code == 200  # listed while it was a file
     (copy / "_static" / "basic.css").unlink()

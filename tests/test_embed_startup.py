@@ -1,7 +1,6 @@
 """Without a usable JSON build the site refuses to start, and says how to build it."""
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -73,9 +72,8 @@ def test_with_debug_on_the_503_says_what_is_missing_and_how_to_build_it(client, 
     assert str(tmp_path / "gone") in body and "nox -s serve" in body
 
 
-def test_one_corrupt_page_fails_alone(client, settings, json_build, tmp_path):
-    copy = tmp_path / "json"
-    shutil.copytree(json_build, copy)
+def test_one_corrupt_page_fails_alone(client, settings, json_copy):
+    copy = json_copy
     (copy / "docs" / "checklist.fjson").write_text("{ not json")
     settings.HANDBOOK_JSON_BUILD_DIR = copy
     broken = client.get("/handbook/docs/checklist/")
@@ -94,23 +92,19 @@ def test_a_wsgi_server_cannot_start_the_site_without_a_build(tmp_path):
     assert f"{tmp_path / 'json'} does not exist" in result.stderr and "Build it with" in result.stderr
 
 
-def test_the_wsgi_application_starts_with_a_build(json_build, tmp_path):
-    root = tmp_path / "build"
-    root.mkdir()
-    (root / "json").symlink_to(json_build, target_is_directory=True)
-    environment = {**os.environ, "HANDBOOK_BUILD_ROOT": str(root), "PYTHONPATH": str(REPO / "conf")}
+def test_the_wsgi_application_starts_with_a_build(build_root):
+    environment = {**os.environ, "HANDBOOK_BUILD_ROOT": str(build_root), "PYTHONPATH": str(REPO / "conf")}
     result = subprocess.run([sys.executable, "-c", "import handbook_site.wsgi as w; print(callable(w.application))"],
                             cwd=REPO, env=environment, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "True", result.stderr
 
 
-def test_a_rebuild_is_loaded_once_however_many_requests_wait_for_it(settings, json_build, tmp_path, monkeypatch):
+def test_a_rebuild_is_loaded_once_however_many_requests_wait_for_it(settings, json_copy, monkeypatch):
     import threading
 
     from handbook_embed import build
 
-    copy = tmp_path / "json"
-    shutil.copytree(json_build, copy)
+    copy = json_copy
     settings.HANDBOOK_JSON_BUILD_DIR = copy
     build.current()
     loads, original = [], build.load

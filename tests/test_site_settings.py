@@ -20,20 +20,15 @@ def manage(*args: str, env: dict, tmp_path: Path) -> subprocess.CompletedProcess
                           text=True, timeout=120)
 
 
-def production_environment() -> dict[str, str]:
-    """production.env as written, its placeholder secret replaced by a real one, as the file says to."""
+def written_environment() -> dict[str, str]:
+    """production.env as written."""
     lines = [line.strip() for line in PRODUCTION_ENV.read_text().splitlines()]
-    written = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
-    return {**written, "DJANGO_SECRET_KEY": os.urandom(32).hex()}
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
 
-@pytest.fixture
-def build_root(json_build, tmp_path):
-    """A build root whose json/ is the session's JSON build."""
-    root = tmp_path / "build"
-    root.mkdir()
-    (root / "json").symlink_to(json_build, target_is_directory=True)
-    return root
+def production_environment() -> dict[str, str]:
+    """production.env, its placeholder secret replaced by a real one, as the file says to."""
+    return {**written_environment(), "DJANGO_SECRET_KEY": os.urandom(32).hex()}
 
 
 def test_without_a_secret_key_and_debug_off_the_site_refuses_to_start(tmp_path):
@@ -57,9 +52,7 @@ def test_check_deploy_is_clean_with_the_documented_production_environment(tmp_pa
 
 
 def test_the_placeholder_secret_is_refused(tmp_path, build_root):
-    written = dict(line.split("=", 1) for line in PRODUCTION_ENV.read_text().splitlines()
-                   if line.strip() and not line.startswith("#"))
-    result = manage("check", env={**written, "HANDBOOK_BUILD_ROOT": str(build_root)}, tmp_path=tmp_path)
+    result = manage("check", env={**written_environment(), "HANDBOOK_BUILD_ROOT": str(build_root)}, tmp_path=tmp_path)
     assert result.returncode != 0 and "still production.env's placeholder" in result.stderr, result.stderr
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from test_rehearse_flags_the_handbook_examples import BUDGET, LOCK_CASES, report_of
 
+from handbook_rehearse.watch import RANK
 from lab.claims import check
 from lab.engines import Database, sqlite_engine
 from lab.releases import example_dir, example_module, releases
@@ -28,9 +29,7 @@ def migration(report: dict, prefix: str) -> dict:
 
 def strongest_on_orders(entry: dict) -> dict:
     held = [lock for lock in entry["locks"] if lock["table"] == "shop_order"]
-    order = ["ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE",
-             "EXCLUSIVE", "ACCESS EXCLUSIVE"]
-    return max(held, key=lambda lock: order.index(lock["mode"]))
+    return max(held, key=lambda lock: RANK[lock["mode"]])
 
 
 @pytest.mark.measures

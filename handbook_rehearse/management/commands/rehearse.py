@@ -90,21 +90,15 @@ class Command(BaseCommand):
                                "metadata locks, which MySQL shows elsewhere, and has been proven on MariaDB only.",
                                returncode=2)
         text_out = self.stderr if options["json"] == "-" else self.stdout
-        try:
-            executor = MigrationExecutor(connection)
-            steps = plan.unapplied(executor, app_label, migration_name)
-        except CommandError as error:
-            raise CommandError(str(error), returncode=2) from None
+        executor = MigrationExecutor(connection)
+        steps = plan.unapplied(executor, app_label, migration_name)
         if not steps:
             text_out.write("No migrations to rehearse: every migration is applied.")
             if options["json"]:
                 self._write_json(Report(database, Budget(options["max_lock"], options["max_wait"]), {}, {}),
                                  options["json"])
             return
-        try:
-            fills = filling.parse(options["rows"], executor._create_project_state(with_applied_migrations=True).apps)
-        except CommandError as error:
-            raise CommandError(str(error), returncode=2) from None
+        fills = filling.parse(options["rows"], executor._create_project_state(with_applied_migrations=True).apps)
         if options["interactive"] and not self._confirmed(connection, steps):
             raise CommandError("Rehearsal cancelled.", returncode=2)
         progress = Progress(self.stderr, options["verbosity"])
@@ -139,11 +133,7 @@ class Command(BaseCommand):
         for model, rows in fills:
             label = model._meta.label
             progress.line(f"Filling {label}: 0 of {rows:,} rows")
-            try:
-                filling.fill(model, rows, alias,
-                             lambda done: progress.line(f"Filling {label}: {done:,} of {rows:,} rows"))
-            except CommandError as error:
-                raise CommandError(str(error), returncode=2) from None
+            filling.fill(model, rows, alias, lambda done: progress.line(f"Filling {label}: {done:,} of {rows:,} rows"))
 
     def _describe(self, connection) -> dict:
         with connection.cursor() as cursor:
