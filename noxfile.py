@@ -7,7 +7,7 @@
     nox -s demo -- SLUG     a guide's demonstration on a throwaway PostgreSQL, with progress
     nox -s evidence         re-run the demonstrations on every engine; write the guides' evidence
     nox -s sql              record the SQL of the other Django versions (run by nox -s evidence)
-    nox -s bench            speed figures of the embed, the build and the index builds (prints only)
+    nox -s bench            speed figures of the embed, its search, the build and the index builds (prints only)
 """
 
 import os
@@ -135,6 +135,7 @@ def bench(session: nox.Session) -> None:
     """Print speed figures of the embed and of the build; asserts nothing."""
     session.install(*groups("site", "lab", "django52"))
     session.run("python", "tests/benchmarks/embed_speed.py")
+    session.run("python", "tests/benchmarks/search_cost.py")
     session.run("python", "tests/benchmarks/index_build_waits.py", env={"PYTHONPATH": str(ROOT)})
     session.run("python", "tests/benchmarks/fill_speed.py", env={"PYTHONPATH": str(ROOT)})
     session.run("python", "tests/benchmarks/process_start.py", env={"PYTHONPATH": str(ROOT)})

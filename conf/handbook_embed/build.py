@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils.html import strip_tags
 
 from .files import FileTree
+from .search import SearchIndex, SearchUnavailable
 
 GLOBAL_CONTEXT = "globalcontext.json"
 # Pages Sphinx writes for its own HTML machinery; the embed has its own search.
@@ -55,6 +56,7 @@ class JsonBuild:
     css_files: tuple[str, ...]
     script_files: tuple[str, ...]
     broken: dict[str, str] = field(default_factory=dict)
+    search_index: SearchIndex = field(default=None, repr=False)
 
 
 def build_directory() -> Path:
@@ -114,6 +116,10 @@ def load(directory: Path) -> JsonBuild:
             logger.error("Handbook page %s is unavailable: %s", url or "/", broken[url])
     if not pages:
         raise BuildMissing(f"The JSON build in {directory} holds no pages.")
+    try:
+        search_index = SearchIndex(pages)
+    except SearchUnavailable as error:
+        raise BuildMissing(str(error)) from None
     return JsonBuild(
         directory=directory,
         pages=pages,
@@ -121,6 +127,7 @@ def load(directory: Path) -> JsonBuild:
         css_files=tuple(global_context.get("css_files", ())),
         script_files=tuple(global_context.get("script_files", ())),
         broken=broken,
+        search_index=search_index,
     )
 
 

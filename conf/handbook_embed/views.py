@@ -14,7 +14,7 @@ from sphinx_view import DocumentationView
 
 from . import build
 from .access import HandbookAccessMixin
-from .search import search
+from .search import MAX_WORDS
 
 
 def prefix() -> str:
@@ -107,7 +107,7 @@ class AssetView(HandbookAccessMixin, BuildMixin, View):
 
 
 class SearchView(HandbookAccessMixin, BuildMixin, TemplateView):
-    """Pages that hold every word of ``?q=``, best first."""
+    """Pages that hold every word of ``?q=`` (up to ten words), best first."""
 
     template_name = "handbook_embed/search.html"
 
@@ -115,5 +115,8 @@ class SearchView(HandbookAccessMixin, BuildMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.get("q", "").strip()[:200]
         context.update(self.common_context())
-        context.update({"query": query, "hits": search(self.build, query) if query else []})
+        results = self.build.search_index.search(query)
+        context.update({"query": query, "hits": results.hits, "ignored": results.ignored,
+                        "matched": results.matched,
+                        "max_words": MAX_WORDS})
         return context
