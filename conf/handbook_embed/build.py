@@ -47,8 +47,9 @@ class Page:
 
 @dataclass(frozen=True)
 class JsonBuild:
-    """A loaded JSON build: pages by URL, asset files, the CSS and JS every page needs, and the pages that could
-    not be read (by URL, with why: each fails alone)."""
+    """A loaded JSON build: pages by URL, asset files, the CSS and JS every page needs, the pages that could not be
+    read (by URL, with why: each fails alone), its search index, and when Sphinx wrote it (seconds since the
+    epoch)."""
 
     directory: Path
     pages: dict[str, Page]
@@ -56,6 +57,7 @@ class JsonBuild:
     css_files: tuple[str, ...]
     script_files: tuple[str, ...]
     broken: dict[str, str] = field(default_factory=dict)
+    modified: float = 0.0
     search_index: SearchIndex = field(default=None, repr=False)
 
 
@@ -87,6 +89,7 @@ def load(directory: Path) -> JsonBuild:
     if not global_file.is_file():
         raise BuildMissing(f"{directory} holds no JSON build of the handbook (no {GLOBAL_CONTEXT}).")
     try:
+        modified = global_file.stat().st_mtime
         global_context = json.loads(global_file.read_text(encoding="utf-8"))
         root_doc = global_context["root_doc"]
         fjson_files = sorted(directory.rglob("*.fjson"))
@@ -128,6 +131,7 @@ def load(directory: Path) -> JsonBuild:
         script_files=tuple(global_context.get("script_files", ())),
         broken=broken,
         search_index=search_index,
+        modified=modified,
     )
 
 

@@ -13,7 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+
+from . import conditional
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,18 @@ class FileTree:
     def __contains__(self, name: str) -> bool:
         return name in self.names
 
-    def response(self, name: str) -> FileResponse:
-        """A response streaming the listed file ``name``; 404 if it is not listed."""
+    def response(self, name: str, request=None) -> HttpResponse:
+        """A response streaming the listed file ``name``, with its validators; 404 if it is not listed. Given the
+        ``request``, a 304 when the reader's copy is current."""
         if name not in self.names:
             raise Http404(name)
         path = self.root / name
+        try:
+            validators = conditional.file_validators(path.lstat())
+        except OSError:
+            raise Http404(name) from None
+        if request is not None and (unchanged := conditional.not_modified(request, *validators, False)):
+            return unchanged
         # Listed, but changed since: a link now, or a folder on the way swapped for a link out of the build.
         if not path.resolve().is_relative_to(self.root.resolve()):
             raise Http404(name)
@@ -61,4 +70,4 @@ class FileTree:
         response = FileResponse(handle, content_type=content_type or "application/octet-stream")
         if encoding:
             response.headers["Content-Encoding"] = encoding
-        return response
+        return conditional.mark(response, *validators, varies_by_cookie=False)

@@ -12,7 +12,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from sphinx_view import DocumentationView
 
-from . import build
+from . import build, conditional
 from .access import HandbookAccessMixin
 from .search import MAX_WORDS
 
@@ -76,7 +76,10 @@ class PageView(HandbookAccessMixin, BuildMixin, DocumentationView):
                 query = request.META.get("QUERY_STRING", "")
                 return HttpResponsePermanentRedirect(prefix() + path + "/" + (f"?{query}" if query else ""))
             return self.not_found(request, path)
-        return super().get(request, *args, **kwargs)
+        validators = conditional.page_validators(request, self.build.modified, path)
+        if unchanged := conditional.not_modified(request, *validators, varies_by_cookie=True):
+            return unchanged
+        return conditional.mark(super().get(request, *args, **kwargs), *validators, varies_by_cookie=True)
 
     def get_doc_json(self):
         return self.page.context
@@ -103,7 +106,7 @@ class AssetView(HandbookAccessMixin, BuildMixin, View):
     """A file of the build's ``_static/`` or ``_images/``."""
 
     def get(self, request, path):
-        return self.build.assets.response(path)
+        return self.build.assets.response(path, request)
 
 
 class SearchView(HandbookAccessMixin, BuildMixin, TemplateView):

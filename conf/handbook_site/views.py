@@ -33,4 +33,4 @@ class StandaloneView(HandbookAccessMixin, View):
 
     def get(self, request, path):
         name = path + "index.html" if path == "" or path.endswith("/") else path
-        return html_tree().response(name)
+        return html_tree().response(name, request)
