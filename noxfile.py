@@ -1,13 +1,14 @@
 """Tasks of the handbook: serve it, preview it, build it, test it, benchmark it.
 
     nox -s serve            the handbook embedded in a Django site, on http://127.0.0.1:8000/
+    nox -s serve -- --production   the same behind gunicorn, DEBUG off, settings from the environment
     nox -s tests            every test, on each supported Django (nox -s tests -- ARGS for pytest)
     nox -s docs             the standalone HTML site in _build/html, warnings as errors
     nox -s autobuild        live preview of the standalone site on http://127.0.0.1:8001/
     nox -s demo -- SLUG     a guide's demonstration on a throwaway PostgreSQL, with progress
     nox -s evidence         re-run the demonstrations on every engine; write the guides' evidence
     nox -s sql              record the SQL of the other Django versions (run by nox -s evidence)
-    nox -s bench            speed figures of the embed, its search, the build and the index builds (prints only)
+    nox -s bench            speed figures: the site in production, its search, the build, index builds (prints only)
 """
 
 import os
@@ -69,16 +70,28 @@ def build_html(session: nox.Session, *extra: str) -> None:
 
 @nox.session
 def serve(session: nox.Session) -> None:
-    """Build the pages and serve them in the Django site: nox -s serve [-- ADDRESS:PORT]."""
+    """Build the pages and serve them in the Django site: nox -s serve [-- [--production] ADDRESS:PORT].
+
+    Plain, Django's development server with DEBUG on. With ``--production``: gunicorn, the site's static files
+    through WhiteNoise, DEBUG off and every setting from the environment (production.env lists them)."""
+    production = "--production" in session.posargs
+    addresses = [arg for arg in session.posargs if arg != "--production"]
+    address = addresses[0] if addresses else SERVE_ADDRESS
+    if production and not os.environ.get("DJANGO_SECRET_KEY"):
+        session.error("Production takes its settings from the environment: set DJANGO_SECRET_KEY (and "
+                      "DJANGO_ALLOWED_HOSTS, DJANGO_HTTPS...; conf/handbook_site/production.env lists them).")
     session.install(*groups("site", "django52"))
     build_json(session, "-q")
     build_html(session, "-q")
     # A developer's machine: DEBUG on, said out loud (the site's default is off).
-    local = {"DJANGO_DEBUG": "1"}
-    session.run("python", "manage.py", "migrate", "--noinput", "-v", "0", env=local)
-    address = session.posargs[0] if session.posargs else SERVE_ADDRESS
+    env = {} if production else {"DJANGO_DEBUG": "1"}
+    session.run("python", "manage.py", "migrate", "--noinput", "-v", "0", env=env)
     session.log(f"The handbook: http://{address}/handbook/  (standalone build: http://{address}/standalone/)")
-    session.run("python", "manage.py", "runserver", address, env=local)
+    if not production:
+        session.run("python", "manage.py", "runserver", address, env=env)
+        return
+    session.run("python", "manage.py", "collectstatic", "--noinput", "-v", "0")
+    session.run("gunicorn", "-c", "conf/handbook_site/gunicorn.conf.py", env={"GUNICORN_BIND": address})
 
 
 @nox.session
@@ -134,8 +147,9 @@ def tests(session: nox.Session, django: str, group: str) -> None:
 def bench(session: nox.Session) -> None:
     """Print speed figures of the embed and of the build; asserts nothing."""
     session.install(*groups("site", "lab", "django52"))
-    session.run("python", "tests/benchmarks/embed_speed.py")
+    session.run("python", "tests/benchmarks/production_serving.py")
     session.run("python", "tests/benchmarks/search_cost.py")
+    session.run("python", "tests/benchmarks/build_speed.py")
     session.run("python", "tests/benchmarks/index_build_waits.py", env={"PYTHONPATH": str(ROOT)})
     session.run("python", "tests/benchmarks/fill_speed.py", env={"PYTHONPATH": str(ROOT)})
     session.run("python", "tests/benchmarks/process_start.py", env={"PYTHONPATH": str(ROOT)})

@@ -5,7 +5,6 @@
 """
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 
 LEVELS = ("public", "login", "staff")
@@ -33,6 +32,9 @@ class HandbookAccessMixin:
             raise PermissionDenied("The handbook's access level is misconfigured.")
         user = request.user
         if level != "public" and not user.is_authenticated:
+            # Imported here: importing the auth views needs the apps ready, and the publish command has no site.
+            from django.contrib.auth.views import redirect_to_login
+
             return redirect_to_login(request.get_full_path())
         if level == "staff" and not user.is_staff:
             raise PermissionDenied("The handbook is open to staff only.")

@@ -79,7 +79,9 @@ class PageView(HandbookAccessMixin, BuildMixin, DocumentationView):
         validators = conditional.page_validators(request, self.build.modified, path)
         if unchanged := conditional.not_modified(request, *validators, varies_by_cookie=True):
             return unchanged
-        return conditional.mark(super().get(request, *args, **kwargs), *validators, varies_by_cookie=True)
+        response = conditional.mark(super().get(request, *args, **kwargs), *validators, varies_by_cookie=True)
+        response.handbook_build = self.build  # for RenderedPagesMiddleware: the build this page was rendered from
+        return response
 
     def get_doc_json(self):
         return self.page.context

@@ -72,6 +72,12 @@ HANDBOOK_HTML_BUILD_DIR = BUILD_DIR / "html"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The site's own static files (its CSS, the admin's), from STATIC_ROOT after collectstatic.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # [embed-middleware-start]
+    # Repeat requests for a handbook page from visitors with no cookie, answered before the rest (optional).
+    "handbook_embed.middleware.RenderedPagesMiddleware",
+    # [embed-middleware-end]
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,5 +116,7 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_TZ = True
 STATIC_URL = "static/"
+# Where manage.py collectstatic gathers the static files, for WhiteNoise to serve.
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BUILD_DIR / "static"))
 LOGIN_REDIRECT_URL = "/handbook/"
 LOGOUT_REDIRECT_URL = "/handbook/"

@@ -1,0 +1,86 @@
+"""Publish a new JSON build to a serving site without a gap: check it, then switch a link to it atomically.
+
+    python -m handbook_embed.publish NEW_BUILD --link LINK [--keep N]
+
+``HANDBOOK_JSON_BUILD_DIR`` names ``LINK``, a symbolic link to the build being served. Build the pages into a new
+directory (never over the one being served: a page read half-written would mix two builds), then run this. It
+loads the new build as the site would and refuses it if it cannot be served or a page of it cannot be read; else
+it points ``LINK`` at it with one ``rename``, so each request finds the old build or the new one, never neither.
+The site loads the new build at its next request. ``--keep N`` then deletes other builds beside the new one,
+keeping N: the new one, the one served until now, then the newest. Keep at least 2, since requests that started
+just before the switch still read files of the previous build. Run again after a failure: every step is safe to repeat.
+
+Exit status: 0 published, 1 refused (the build cannot be served, or LINK is not a link), 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from .build import GLOBAL_CONTEXT, BuildMissing, load
+
+
+class Refused(Exception):
+    """The build was not published; the message says why."""
+
+
+def publish(new_build: Path, link: Path) -> tuple[int, Path | None]:
+    """Point ``link`` at ``new_build`` after checking the build loads whole; return its number of pages and the
+    build the link pointed at before."""
+    try:
+        loaded = load(new_build)
+    except BuildMissing as error:
+        raise Refused(str(error)) from None
+    if loaded.broken:
+        pages = ", ".join(url or "/" for url in sorted(loaded.broken))
+        raise Refused(f"{len(loaded.broken)} page(s) of {new_build} cannot be read: {pages}.")
+    if link.exists() and not link.is_symlink():
+        raise Refused(f"{link} is a directory, not a link: move it aside (say to {link}.old), then publish again.")
+    previous = link.resolve() if link.is_symlink() else None
+    staged = link.with_name(f".{link.name}.publishing")
+    staged.unlink(missing_ok=True)  # left by a run that stopped half-way
+    staged.symlink_to(new_build.resolve(), target_is_directory=True)
+    os.replace(staged, link)  # rename(2): atomic, the link is never missing
+    return len(loaded.pages), previous
+
+
+def prune(new_build: Path, previous: Path | None, keep: int) -> list[Path]:
+    """Delete the builds beside ``new_build`` (folders holding a JSON build) but ``keep`` of them: the new one, the
+    one served before it, then the newest; return those deleted."""
+    new_build = new_build.resolve()
+    builds = [folder for folder in new_build.parent.iterdir()
+              if folder.is_dir() and not folder.is_symlink() and (folder / GLOBAL_CONTEXT).is_file()]
+    builds.sort(key=lambda folder: (folder == new_build, folder == previous, folder.stat().st_mtime), reverse=True)
+    removed = builds[keep:]
+    for folder in removed:
+        shutil.rmtree(folder)
+    return removed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m handbook_embed.publish", description=__doc__.split("\n\n")[0])
+    parser.add_argument("new_build", type=Path, help="the directory sphinx-build -b json -t embed wrote")
+    parser.add_argument("--link", type=Path, required=True, help="the link HANDBOOK_JSON_BUILD_DIR names")
+    parser.add_argument("--keep", type=int, default=None, metavar="N",
+                        help="then delete other builds beside NEW_BUILD, keeping N: the new, the previous, the newest")
+    arguments = parser.parse_args(argv)
+    if arguments.keep is not None and arguments.keep < 2:
+        parser.error("--keep must be 2 or more: requests started before the switch still read the previous build")
+    try:
+        pages, previous = publish(arguments.new_build, arguments.link)
+    except Refused as error:
+        print(f"Not published: {error}", file=sys.stderr)
+        return 1
+    print(f"Published {arguments.new_build} ({pages} pages) at {arguments.link}.")
+    if arguments.keep is not None:
+        for folder in prune(arguments.new_build, previous, arguments.keep):
+            print(f"Removed the older build {folder}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

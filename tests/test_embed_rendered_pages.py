@@ -1,0 +1,80 @@
+"""RenderedPagesMiddleware: a page asked again by a visitor with no cookie is answered as first rendered, before
+the rest of the site's middleware; nothing a visitor brought of their own is ever kept or replayed."""
+
+import os
+import time
+
+import pytest
+from django.http import HttpResponse
+
+from handbook_embed import views
+from handbook_embed.middleware import _keepable
+
+PAGE = "/handbook/docs/checklist/"
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many times the page view rendered a page."""
+    count = []
+    original = views.PageView.get
+
+    def counted(self, request, *args, **kwargs):
+        count.append(kwargs["path"])
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(views.PageView, "get", counted)
+    return count
+
+
+def test_a_page_asked_again_without_cookies_is_not_rendered_again(client, renders, settings, json_copy):
+    settings.HANDBOOK_JSON_BUILD_DIR = json_copy  # a build of its own: nothing kept by another test
+    first, second = client.get(PAGE), client.get(PAGE)
+    assert len(renders) == 1
+    assert second.content == first.content
+    assert {k: v for k, v in second.items()} == {k: v for k, v in first.items()}
+    assert client.get(PAGE, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    # A new build: rendered anew, once.
+    later = time.time() + 5
+    os.utime(json_copy / "globalcontext.json", (later, later))
+    client.get(PAGE), client.get(PAGE)
+    assert len(renders) == 2
+
+
+def test_a_visitor_with_a_cookie_or_a_query_gets_a_page_rendered_for_them(client, renders, settings, json_copy):
+    settings.HANDBOOK_JSON_BUILD_DIR = json_copy
+    client.get(PAGE)
+    client.cookies["analytics"] = "anything"  # any cookie at all: the host site may read it
+    client.get(PAGE)
+    del client.cookies["analytics"]
+    client.get(PAGE, {"utm": "x"})
+    assert len(renders) == 3
+
+
+@pytest.mark.django_db
+def test_nothing_is_kept_behind_sign_in(client, renders, settings, json_copy, django_user_model):
+    settings.HANDBOOK_JSON_BUILD_DIR = json_copy
+    settings.HANDBOOK_ACCESS = "login"
+    client.force_login(django_user_model.objects.create_user("reader", password="x"))
+    client.get(PAGE), client.get(PAGE)
+    assert len(renders) == 2
+
+
+def keepable(**headers):
+    response = HttpResponse("page")
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = value
+    return response
+
+
+def test_a_page_is_not_kept_when_the_inner_middleware_made_it_someone_s():
+    assert _keepable(keepable(Vary="Cookie"))
+    with_cookie = keepable()
+    with_cookie.set_cookie("csrftoken", "secret")  # a CSRF token was used in the page
+    assert not _keepable(with_cookie)
+    assert not _keepable(keepable(Vary="Cookie, Accept-Language"))  # a language chosen per request
+    assert not _keepable(keepable(Cache_Control="private, no-cache"))
+    assert not _keepable(keepable(Content_Security_Policy="script-src 'nonce-abc'"))
+    missing = keepable()
+    missing.status_code = 404
+    assert not _keepable(missing)

@@ -1,0 +1,176 @@
+"""The site as production runs it: gunicorn, static files through WhiteNoise, settings from the environment; and a
+new build published while it serves."""
+
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from .production import REPO, marked_copy, prepare, production_environment, free_port, serve, start_gunicorn
+
+WORKERS = 2
+MARK = re.compile(r"build-mark-\d+")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, json_build, html_build):
+    """gunicorn serving the handbook; its JSON build is ``build/json``, a link to ``builds/1``."""
+    root = tmp_path_factory.mktemp("production")
+    (root / "builds").mkdir()
+    (root / "build").mkdir()
+    marked_copy(json_build, root / "builds" / "1", "build-mark-1")
+    (root / "build" / "json").symlink_to(root / "builds" / "1", target_is_directory=True)
+    (root / "build" / "html").symlink_to(html_build, target_is_directory=True)
+    environment = production_environment(root / "build", root, free_port(), WORKERS)
+    prepare(environment)
+    server = serve(environment, root / "gunicorn.log")
+    server.root = root
+    yield server
+    server.stop()
+
+
+def test_gunicorn_serves_pages_search_and_the_site_static_files(site):
+    status, headers, body = site.get("/handbook/docs/checklist/")
+    assert status == 200 and "gunicorn" in headers["server"]
+    assert b"Acme Engineering" in body and b"build-mark-" in body
+    assert site.get("/handbook/search/?q=rolling+deploy")[0] == 200
+    assert site.get("/handbook/_images/deploy-order.svg")[0] == 200
+    # The site's own CSS comes from collectstatic's folder through WhiteNoise, which says so with its caching rule;
+    # a Django view would not.
+    status, headers, body = site.get("/static/handbook_site/site.css")
+    assert status == 200 and "max-age=60" in headers["cache-control"] and body
+    assert site.get("/handbook/docs/checklist/", **{"If-None-Match": site.get("/handbook/docs/checklist/")[1]["etag"]})[0] == 304
+
+
+def test_production_hides_errors_and_foreign_hosts(site):
+    status, _, body = site.get("/handbook/", Host="attacker.example")
+    assert status == 400 and b"DJANGO_SECRET_KEY" not in body and b"Traceback" not in body
+    status, _, body = site.get("/no-such-page/")
+    assert status == 404 and b"URLconf" not in body and b"Traceback" not in body
+
+
+@pytest.mark.parametrize("missing", ["build", "secret"])
+def test_gunicorn_refuses_to_start_with_one_line_naming_what_is_wrong(tmp_path, build_root, missing):
+    environment = production_environment(tmp_path / "nothing" if missing == "build" else build_root, tmp_path,
+                                         free_port(), 1)
+    if missing == "secret":
+        del environment["DJANGO_SECRET_KEY"]
+    process = start_gunicorn(environment, tmp_path / "log")
+    assert process.wait(timeout=60) != 0
+    output = (tmp_path / "log").read_text()
+    expected = "json does not exist" if missing == "build" else "DJANGO_SECRET_KEY is not set"
+    assert output.startswith("The site cannot start:") and expected in output and "Traceback" not in output, output
+
+
+def publish(*args):
+    return subprocess.run([sys.executable, "-m", "handbook_embed.publish", *map(str, args)], cwd=REPO / "conf",
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_publish_refuses_a_build_that_cannot_be_served(json_copy, tmp_path):
+    link = tmp_path / "served"
+    (json_copy / "docs" / "checklist.fjson").write_text("{ half written")
+    result = publish(json_copy, "--link", link)
+    assert result.returncode == 1 and "docs/checklist/" in result.stderr and not link.exists(), result.stderr
+    result = publish(tmp_path / "empty", "--link", link)
+    assert result.returncode == 1 and "does not exist" in result.stderr
+    (tmp_path / "real").mkdir()
+    (json_copy / "docs" / "checklist.fjson").unlink()
+    result = publish(json_copy, "--link", tmp_path / "real")
+    assert result.returncode == 1 and "is a directory, not a link" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert publish(json_copy, "--link", link, "--keep", "1").returncode == 2
+
+
+def test_publish_switches_the_link_and_keeps_the_new_and_the_previous_builds(json_build, tmp_path):
+    link, builds = tmp_path / "served", tmp_path / "builds"
+    for number in (1, 2, 3):
+        build = marked_copy(json_build, builds / str(number), f"build-mark-{number}")
+        result = publish(build, "--link", link, "--keep", "2")
+        assert result.returncode == 0 and "Published" in result.stdout, result.stderr
+        assert link.resolve() == build.resolve()
+    assert sorted(folder.name for folder in builds.iterdir()) == ["2", "3"]
+    # Run again after a failure half-way (its staged link left behind): it completes.
+    (tmp_path / ".served.publishing").symlink_to(builds / "2")
+    assert publish(builds / "2", "--link", link).returncode == 0 and link.resolve() == (builds / "2").resolve()
+
+
+PATHS = ["/handbook/", "/handbook/docs/checklist/", "/handbook/guides/remove-a-field/",
+         "/handbook/_images/deploy-order.svg"]
+
+
+def under_load(site, replace_build, clients: int = 8, builds: int = 6, pause: float = 0.4) -> dict:
+    """``clients`` threads request pages and a picture without pause while ``replace_build(number)`` puts new
+    builds in place, ``pause`` seconds apart; what they met."""
+    stop, lock = threading.Event(), threading.Lock()
+    met = {"requests": 0, "failed": [], "mixed": [], "seen": set(), "published": []}
+
+    def client(number):
+        while not stop.is_set():
+            path = PATHS[number % len(PATHS)]
+            number += 1
+            try:
+                status, _, body = site.get(path)
+            except OSError as error:
+                status, body = repr(error), b""
+            marks = set(MARK.findall(body.decode(errors="replace"))) if path.endswith("/") else {"file"}
+            with lock:
+                met["requests"] += 1
+                if status != 200:
+                    met["failed"].append((path, status))
+                elif len(marks) != 1:
+                    met["mixed"].append((path, sorted(marks)))
+                met["seen"] |= marks
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        for number in range(builds):
+            time.sleep(pause)
+            met["published"].append(replace_build(number))
+        time.sleep(pause)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    return met
+
+
+def test_a_build_published_under_load_loses_no_request_and_mixes_no_page(site, json_build):
+    def publish_next(number):
+        name = f"published-{number}"
+        build = marked_copy(json_build, site.root / "builds" / name, f"build-mark-{number + 2}")
+        result = publish(build, "--link", site.root / "build" / "json", "--keep", "3")
+        assert result.returncode == 0, result.stderr
+        return number + 2
+
+    met = under_load(site, publish_next)
+    print(f"published: {met['requests']} requests, {len(met['published'])} builds, marks seen {sorted(met['seen'])}")
+    assert met["requests"] > 100
+    assert not met["failed"], met["failed"][:5]
+    assert not met["mixed"], met["mixed"][:5]
+    # The new builds were served: the switches were seen, not slept through.
+    assert f"build-mark-{met['published'][-1]}" in met["seen"] and len(met["seen"] - {"file"}) >= 3
+
+
+def test_contrast_a_build_copied_over_the_served_one_loses_requests(site, json_build):
+    """The same load while each new build replaces the served folder by deleting it and copying the new one in, as
+    a plain deploy script might: requests meet a missing or half-copied build."""
+    served = site.root / "build" / "json"
+    staged = [marked_copy(json_build, site.root / "builds" / f"copied-{n}", f"build-mark-{n + 20}") for n in range(6)]
+    served.unlink()
+    shutil.copytree(staged[0], served)
+
+    def copy_over(number):
+        shutil.rmtree(served)
+        shutil.copytree(staged[number], served)
+        return number + 20
+
+    met = under_load(site, copy_over)
+    print(f"copied over: {met['requests']} requests, {len(met['failed'])} failed, {len(met['mixed'])} mixed")
+    assert met["failed"] or met["mixed"], "copying over the served build lost nothing: the load missed the window"
