@@ -56,16 +56,20 @@ INSTALLED_APPS = [
 
 # [embed-settings-start]
 INSTALLED_APPS += ["handbook_embed"]
-# The JSON build of the handbook: sphinx-build -b json -t embed -c conf . _build/json
+# The JSON build of the handbook (sphinx-build -b json -t embed -c conf . _build/json),
+# or the link that python -m handbook_embed.publish switches to each new build.
 HANDBOOK_JSON_BUILD_DIR = BUILD_DIR / "json"
 # Who may read it: "public", "login" (signed-in users) or "staff".
-HANDBOOK_ACCESS = os.environ.get("HANDBOOK_ACCESS", "public")
-if HANDBOOK_ACCESS not in ("public", "login", "staff"):  # here too: runserver's reloader hides errors in ready()
-    raise ImproperlyConfigured(f"HANDBOOK_ACCESS is {HANDBOOK_ACCESS!r}: use one of public, login, staff.")
+HANDBOOK_ACCESS = "public"
 # Handbook pages extend this template of yours; it needs the blocks
 # "title", "extra_head" and "content".
 HANDBOOK_BASE_TEMPLATE = "base.html"
 # [embed-settings-end]
+# This site takes the level from the environment too, and refuses an unknown one here as well as in the app's
+# ready(): runserver's reloader only prints errors raised there.
+HANDBOOK_ACCESS = os.environ.get("HANDBOOK_ACCESS", HANDBOOK_ACCESS)
+if HANDBOOK_ACCESS not in ("public", "login", "staff"):
+    raise ImproperlyConfigured(f"HANDBOOK_ACCESS is {HANDBOOK_ACCESS!r}: use one of public, login, staff.")
 
 # The standalone HTML build, shown beside the embed for comparison.
 HANDBOOK_HTML_BUILD_DIR = BUILD_DIR / "html"

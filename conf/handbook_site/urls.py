@@ -1,8 +1,12 @@
 """URLs of the site: the embedded handbook, the standalone build, sign-in, admin."""
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import path, re_path
 from django.views.generic import RedirectView
+
+# [embed-import-start]
+from django.urls import include
+# [embed-import-end]
 
 from . import views
 
