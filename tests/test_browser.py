@@ -75,3 +75,30 @@ def test_code_in_a_guide_is_coloured(browser_page, live_server):
     plain = block.locator("pre").evaluate(colour)
     page.screenshot(path=SCREENSHOTS / "embedded-guide-code.png")
     assert keyword.evaluate(colour) != plain, f"{keyword.inner_text()!r} has the plain text's colour {plain}"
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("path", ["guides/add-index-concurrently/", "docs/checklist/"])
+def test_pages_are_usable_on_a_phone(browser_page, live_server, path):
+    page = browser_page
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/handbook/{path}")
+    # Nothing makes the page itself scroll sideways: wide code and tables scroll inside their own box.
+    width = page.evaluate("() => document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px screen"
+    # The page comes first, readable without zooming; the navigation follows it.
+    heading = page.locator("article h1").first
+    box = heading.bounding_box()
+    assert box["y"] < PHONE["height"] / 2 and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert float(page.locator("article p").first.evaluate("p => getComputedStyle(p).fontSize")[:-2]) >= 14
+    nav = page.locator("nav.handbook-nav").bounding_box()
+    assert nav["y"] > box["y"], "the navigation comes before the page"
+    search = page.locator(".handbook-search input")
+    search.scroll_into_view_if_needed()
+    assert search.bounding_box()["x"] + search.bounding_box()["width"] <= PHONE["width"]
+    name = "embedded-phone-" + path.strip("/").replace("/", "-") + ".png"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=SCREENSHOTS / name)
