@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from .handbook import ROOT_DOC, source_docnames, sphinx_build
 
 
@@ -37,6 +39,7 @@ def test_json_build_uses_the_plain_theme(json_build):
     assert any("copybutton" in name for name in script_files)
 
 
+@pytest.mark.once  # Sphinx alone: the same on every Django
 def test_json_rebuild_into_the_same_directory_has_no_warnings(json_copy):
     """`nox -s serve` rebuilds into the previous build; the stock builder warned there. (On a copy: the build is
     shared by every test of the run.)"""
