@@ -64,13 +64,8 @@ def build_root(json_build, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def serve_builds(request):
-    """Every test's site serves those builds, to everyone unless the test says otherwise. Tests marked
-    ``without_builds`` (the lab's machinery) neither need nor wait for them: the first build takes a while, and a
-    worker that waits for it does nothing else."""
-    if request.node.get_closest_marker("without_builds"):
-        return
-    settings = request.getfixturevalue("settings")
-    settings.HANDBOOK_JSON_BUILD_DIR = request.getfixturevalue("json_build")
-    settings.HANDBOOK_HTML_BUILD_DIR = request.getfixturevalue("html_build")
+def serve_builds(json_build, html_build, settings):
+    """Every test's site serves those builds, to everyone unless the test says otherwise."""
+    settings.HANDBOOK_JSON_BUILD_DIR = json_build
+    settings.HANDBOOK_HTML_BUILD_DIR = html_build
     settings.HANDBOOK_ACCESS = "public"

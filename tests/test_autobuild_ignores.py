@@ -6,8 +6,6 @@ from sphinx_autobuild.filter import IgnoreFilter
 
 from .handbook import REPO
 
-pytestmark = pytest.mark.without_builds  # needs no Sphinx build of the handbook
-
 WRITTEN_BY_TEST_RUNS = [
     "examples/add-index-concurrently/__pycache__/models.cpython-311.pyc",
     "examples/add-index-concurrently/db.sqlite3",

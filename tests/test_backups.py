@@ -13,8 +13,6 @@ from lab.engines import EngineUnavailable
 from lab.releases import example_module
 from lab.story import Story
 
-pytestmark = pytest.mark.without_builds  # needs no Sphinx build of the handbook
-
 demo = example_module("remove-a-field", "demonstration")
 ROWS = 10_000
 TABLES = [demo.TABLE, demo.GONE_TABLE]

@@ -5,8 +5,6 @@ import pytest
 from lab import claims
 from lab.engines import Engine
 
-pytestmark = pytest.mark.without_builds  # needs no Sphinx build of the handbook
-
 ENGINE = Engine("postgresql", "18.6", "embedded")
 
 

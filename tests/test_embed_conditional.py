@@ -17,7 +17,7 @@ def test_a_page_carries_validators_and_answers_304_when_unchanged(client):
     first = client.get(PAGE)
     assert first.status_code == 200
     assert first["ETag"] and first["Last-Modified"]
-    assert first["Cache-Control"] == "no-cache"
+    assert first["Cache-Control"] == "no-cache" and first["ETag"].startswith('W/"')
     assert "Cookie" in first["Vary"]
     again = revalidate(client, PAGE, first)
     assert again.status_code == 304 and again.content == b""
@@ -69,6 +69,20 @@ def test_a_page_is_never_confirmed_to_another_sign_in(client, settings, django_u
     client.force_login(other)
     second = revalidate(client, PAGE, first)
     assert second.status_code == 200 and "Sign out other" in second.content.decode()
+    # Nor by date: If-Modified-Since alone does not confirm a page to a request with cookies.
+    by_date = client.get(PAGE, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert by_date.status_code == 200 and "Sign out other" in by_date.content.decode()
+    # And a date precondition is met, not turned into a 412.
+    assert client.get(PAGE, HTTP_IF_UNMODIFIED_SINCE=first["Last-Modified"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_every_answer_is_checked_before_reuse_and_private_once_signed_in(client, django_user_model):
+    for url in ("/handbook/search/?q=lock", "/handbook/no-such-page/", PAGE):
+        assert "no-cache" in client.get(url)["Cache-Control"], url
+    client.force_login(django_user_model.objects.create_user("reader", password="x"))
+    for url in ("/handbook/search/?q=lock", "/handbook/no-such-page/", PAGE):
+        assert "private" in client.get(url)["Cache-Control"], url
 
 
 @pytest.mark.django_db
@@ -88,8 +102,8 @@ def test_a_page_with_messages_to_show_is_sent_whole(rf, settings):
 
     from handbook_embed.views import PageView
 
-    def request_with_a_message(etag=None):
-        request = rf.get(PAGE, **({"HTTP_IF_NONE_MATCH": etag} if etag else {}))
+    def request_with_a_message():
+        request = rf.get(PAGE)
         request.user, request.session = AnonymousUser(), SessionStore()
         request._messages = FallbackStorage(request)
         add_message(request, INFO, "Saved.")

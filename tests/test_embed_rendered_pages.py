@@ -52,11 +52,32 @@ def test_a_visitor_with_a_cookie_or_a_query_gets_a_page_rendered_for_them(client
 
 
 @pytest.mark.django_db
-def test_nothing_is_kept_behind_sign_in(client, renders, settings, json_copy, django_user_model):
+def test_a_page_kept_while_public_is_not_replayed_once_the_handbook_needs_sign_in(client, renders, settings,
+                                                                                   json_copy):
     settings.HANDBOOK_JSON_BUILD_DIR = json_copy
-    settings.HANDBOOK_ACCESS = "login"
-    client.force_login(django_user_model.objects.create_user("reader", password="x"))
     client.get(PAGE), client.get(PAGE)
+    assert len(renders) == 1  # kept
+    settings.HANDBOOK_ACCESS = "login"
+    response = client.get(PAGE)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_a_kept_page_still_refuses_a_foreign_host(client, settings, json_copy):
+    settings.HANDBOOK_JSON_BUILD_DIR = json_copy
+    client.get(PAGE), client.get(PAGE)
+    assert client.get(PAGE, HTTP_HOST="attacker.example").status_code == 400
+    # Nor is a page kept for one host replayed on another the site answers to.
+    settings.ALLOWED_HOSTS = ["testserver", "docs.example"]
+    page = client.get(PAGE, HTTP_HOST="docs.example")
+    assert page.status_code == 200 and page.wsgi_request.get_host() == "docs.example"
+
+
+@pytest.mark.django_db
+def test_a_page_rendered_for_someone_signed_in_is_not_kept(client, renders, settings, json_copy,
+                                                           django_user_model):
+    """Signed in by a header, with no cookie (a proxy's REMOTE_USER, a token): the request is passed through."""
+    settings.HANDBOOK_JSON_BUILD_DIR = json_copy
+    client.get(PAGE, HTTP_AUTHORIZATION="Bearer x"), client.get(PAGE, HTTP_AUTHORIZATION="Bearer x")
     assert len(renders) == 2
 
 
@@ -67,14 +88,20 @@ def keepable(**headers):
     return response
 
 
-def test_a_page_is_not_kept_when_the_inner_middleware_made_it_someone_s():
-    assert _keepable(keepable(Vary="Cookie"))
+def test_a_page_is_not_kept_when_the_inner_middleware_made_it_someone_s(rf, django_user_model):
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get(PAGE)
+    request.user = AnonymousUser()
+    assert _keepable(request, keepable(Vary="Cookie"))
     with_cookie = keepable()
     with_cookie.set_cookie("csrftoken", "secret")  # a CSRF token was used in the page
-    assert not _keepable(with_cookie)
-    assert not _keepable(keepable(Vary="Cookie, Accept-Language"))  # a language chosen per request
-    assert not _keepable(keepable(Cache_Control="private, no-cache"))
-    assert not _keepable(keepable(Content_Security_Policy="script-src 'nonce-abc'"))
+    assert not _keepable(request, with_cookie)
+    assert not _keepable(request, keepable(Vary="Cookie, Accept-Language"))  # a language chosen per request
+    assert not _keepable(request, keepable(Cache_Control="private, no-cache"))
+    assert not _keepable(request, keepable(Content_Security_Policy="script-src 'nonce-abc'"))
     missing = keepable()
     missing.status_code = 404
-    assert not _keepable(missing)
+    assert not _keepable(request, missing)
+    request.user = django_user_model(username="signed-in")  # an unsaved user is authenticated all the same
+    assert not _keepable(request, keepable(Vary="Cookie"))

@@ -6,8 +6,6 @@ import pytest
 
 from lab import evidence
 
-pytestmark = pytest.mark.without_builds  # needs no Sphinx build of the handbook
-
 SLUGS = evidence.examples_with_demonstrations()
 
 

@@ -8,8 +8,6 @@ from lab.doctests import RUN_LANGUAGES, sybil
 
 from .handbook import REPO
 
-pytestmark = pytest.mark.without_builds  # needs no Sphinx build of the handbook
-
 GUIDES = sorted(p for p in (REPO / "guides").glob("*.md") if p.name != "README.md")
 FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,}|:{3,})[ \t]*(?P<info>\S*)[ \t]*(?P<argument>\S*)")
 CODE_DIRECTIVES = {"{code-block}", "{code}", "{sourcecode}", "{code-cell}"}

@@ -17,8 +17,6 @@ from lab import evidence
 from lab.releases import Release, example_module
 from lab.trace import MigrationTrace, migrate_before, trace_statements
 
-pytestmark = pytest.mark.without_builds  # needs no Sphinx build of the handbook
-
 CONTRAST = ("remove-a-field", "release_2", "release_2_unsafe", "0002")  # one column made nullable; a drop of two
 
 

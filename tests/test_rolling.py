@@ -15,7 +15,7 @@ from lab.workload import Traffic
 
 demo = example_module("remove-a-field", "demonstration")
 ROWS = 1_000
-pytestmark = [pytest.mark.rolls, pytest.mark.without_builds]
+pytestmark = pytest.mark.rolls
 INSTANCES = 4
 ROLLOUT = [replaced(index, INSTANCES) for index in range(1, INSTANCES + 1)]
 

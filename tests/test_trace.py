@@ -17,8 +17,6 @@ from lab.trace import (
     TracedStatement, migrate_before, sql_lock_name, trace_migration, trace_statements,
 )
 
-pytestmark = pytest.mark.without_builds  # needs no Sphinx build of the handbook
-
 INDEX_GUIDE, COLUMN_GUIDE = "add-index-concurrently", "add-a-column-and-fill-it"
 ORDERS = {"customer_id": "i % 50000", "total_cents": "i % 10000", "status": "'paid'"}  # as that example's demo
 CUSTOMERS = {"name": "'Ada'", "spent_cents": "i % 100000"}

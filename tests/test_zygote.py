@@ -10,8 +10,6 @@ import pytest
 
 from lab import zygote
 
-pytestmark = pytest.mark.without_builds  # needs no Sphinx build of the handbook
-
 SHOW = """
 import json, os, sys
 print(json.dumps({"argv": sys.argv, "cwd": os.getcwd(), "marker": os.environ.get("MARKER"),

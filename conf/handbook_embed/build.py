@@ -58,6 +58,8 @@ class JsonBuild:
     script_files: tuple[str, ...]
     broken: dict[str, str] = field(default_factory=dict)
     modified: float = 0.0
+    # Which build this is: device, inode and modification time (ns) of its globalcontext.json.
+    stamp: tuple[int, int, int] = (0, 0, 0)
     # Pages as rendered for visitors who bring nothing of their own (RenderedPagesMiddleware), dropped with the build.
     rendered: dict = field(default_factory=dict, repr=False, compare=False)
     search_index: SearchIndex = field(default=None, repr=False)
@@ -97,7 +99,7 @@ def load(directory: Path) -> JsonBuild:
     if not global_file.is_file():
         raise BuildMissing(f"{directory} holds no JSON build of the handbook (no {GLOBAL_CONTEXT}).")
     try:
-        modified = global_file.stat().st_mtime
+        found = global_file.stat()
         global_context = json.loads(global_file.read_text(encoding="utf-8"))
         root_doc = global_context["root_doc"]
         fjson_files = sorted(directory.rglob("*.fjson"))
@@ -139,7 +141,8 @@ def load(directory: Path) -> JsonBuild:
         script_files=tuple(global_context.get("script_files", ())),
         broken=broken,
         search_index=search_index,
-        modified=modified,
+        modified=found.st_mtime,
+        stamp=(found.st_dev, found.st_ino, found.st_mtime_ns),
     )
 
 
@@ -161,15 +164,16 @@ def require() -> None:
 
 
 _lock = threading.Lock()
-_cache: dict[Path, tuple[tuple[int, int, int] | None, JsonBuild]] = {}
+_cache: dict[Path, JsonBuild] = {}
 
 
 def current() -> JsonBuild:
     """The configured build, loaded on first use and again after each rebuild.
 
     The configured directory may be a link that a deploy switches to a new build. A build is known by its
-    ``globalcontext.json`` (device, inode, modification time: one ``stat`` per request, through the link); a new one
-    is read whole from where the link points when it is loaded, so a page never mixes two builds."""
+    ``globalcontext.json`` (device, inode, modification time: one ``stat`` per request, through the link). A new one
+    is read whole from where the link points when it is loaded, so a page never mixes two builds, and it is kept
+    under its own stamp: a switch between the ``stat`` and the load only costs one more load."""
     directory = build_directory()
     try:
         found = os.stat(os.path.join(directory, GLOBAL_CONTEXT))
@@ -177,17 +181,24 @@ def current() -> JsonBuild:
     except OSError:
         stamp = None
     cached = _cache.get(directory)
-    if cached and cached[0] == stamp and stamp is not None:
-        return cached[1]
+    if cached is not None and stamp is not None and cached.stamp == stamp:
+        return cached
     with _lock:
         # Requests that waited here while another loaded this very build take its result: one load per change.
         cached = _cache.get(directory)
-        if cached and cached[0] == stamp and stamp is not None:
-            return cached[1]
+        if cached is not None and stamp is not None and cached.stamp == stamp:
+            return cached
         try:
             real = directory.resolve(strict=True)
         except OSError:
             real = directory
         loaded = load(real)
-        _cache[directory] = (stamp, loaded)
+        _cache[directory] = loaded
         return loaded
+
+
+def forget() -> None:
+    """Drop the loaded builds, so that the next request loads its own: for a server's worker process after fork(),
+    since a build holds an SQLite connection (its search index) that must not cross a fork."""
+    with _lock:
+        _cache.clear()

@@ -53,12 +53,6 @@ class FileTree:
         if name not in self.names:
             raise Http404(name)
         path = self.root / name
-        try:
-            validators = conditional.file_validators(path.lstat())
-        except OSError:
-            raise Http404(name) from None
-        if request is not None and (unchanged := conditional.not_modified(request, *validators, False)):
-            return unchanged
         # Listed, but changed since: a link now, or a folder on the way swapped for a link out of the build.
         if not path.resolve().is_relative_to(self.root.resolve()):
             raise Http404(name)
@@ -66,8 +60,12 @@ class FileTree:
             handle = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
         except OSError:
             raise Http404(name) from None
+        validators = conditional.file_validators(os.fstat(handle.fileno()))  # of the file opened, not of the name
+        if request is not None and (unchanged := conditional.not_modified(request, *validators, False)):
+            handle.close()
+            return unchanged
         content_type, encoding = mimetypes.guess_type(name)
         response = FileResponse(handle, content_type=content_type or "application/octet-stream")
         if encoding:
             response.headers["Content-Encoding"] = encoding
-        return conditional.mark(response, *validators, varies_by_cookie=False)
+        return conditional.mark(request, response, *validators, varies_by_cookie=False)

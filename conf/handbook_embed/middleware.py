@@ -3,17 +3,18 @@ site's middleware runs (as WhiteNoise does for static files).
 
 Add ``"handbook_embed.middleware.RenderedPagesMiddleware"`` to ``MIDDLEWARE`` right after WhiteNoise's (or after
 ``SecurityMiddleware``). Only requests that bring nothing of their own are answered this way: GET or HEAD, no
-cookie, no query string, a handbook open to the public. Such a visitor is anonymous and has no session, no
+cookie, no query string, no credentials, a handbook open to the public. Such a visitor is anonymous and has no session, no
 messages and no CSRF cookie, so every one of them gets the same page. The page is kept as it left the inner
 middleware (its headers included) with the build it was rendered from, which drops it when a new build is
-loaded. A page is not kept when the inner middleware set a cookie on it (a CSRF token was used), made it vary on
-anything but the cookie (a language chosen per request), made it private, or gave it a CSP nonce.
+loaded; it is kept per scheme, host and address. A page is not kept when it was rendered for a signed-in user, or
+the inner middleware set a cookie on it (a CSRF token was used), made it vary on anything but the cookie (a
+language chosen per request), made it private, or gave it a CSP nonce.
 """
 
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response, has_vary_header
+from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 from . import build
@@ -21,12 +22,26 @@ from .access import access_level
 
 
 def _anonymous_page_request(request) -> bool:
+    """A request that brings nothing of its own (no cookie, no query string, no credentials) for a page of a
+    handbook open to the public."""
     return (request.method in ("GET", "HEAD") and not request.COOKIES and not request.META.get("QUERY_STRING")
-            and access_level() == "public")
+            and "HTTP_AUTHORIZATION" not in request.META and "REMOTE_USER" not in request.META
+            and access_level() == "public" and request.path.startswith(_prefix()))
 
 
-def _keepable(response) -> bool:
-    if response.status_code != 200 or response.streaming or response.cookies:
+def _prefix() -> str:
+    from .views import prefix
+
+    return prefix()
+
+
+def _keepable(request, response) -> bool:
+    """Whether nothing in this rendered page belongs to the one who asked: no cookie set (a CSRF token used), no
+    signed-in user, no variation but the cookie, not private, no CSP nonce."""
+    if response.status_code != 200 or response.streaming or response.cookies or response.has_header("Set-Cookie"):
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
         return False
     vary = {header.strip().lower() for header in response.get("Vary", "").split(",") if header.strip()}
     policy = response.get("Content-Security-Policy", "") + response.get("Content-Security-Policy-Report-Only", "")
@@ -42,16 +57,19 @@ class RenderedPagesMiddleware:
     def __call__(self, request):
         if not _anonymous_page_request(request):
             return self.get_response(request)
+        # The host is checked here, as CommonMiddleware would below (a foreign Host gets a 400), and is part of the
+        # key with the scheme: a site answering to several hosts renders a page for each.
+        key = (request.scheme, request.get_host(), request.path)
         try:
-            kept = build.current().rendered.get(request.path)
+            kept = build.current().rendered.get(key)
         except build.BuildMissing:
             kept = None
         if kept is not None:
             return self._replay(request, *kept)
         response = self.get_response(request)
         rendered_from = getattr(response, "handbook_build", None)
-        if rendered_from is not None and _keepable(response):
-            rendered_from.rendered[request.path] = (response.content, list(response.items()))
+        if rendered_from is not None and _keepable(request, response):
+            rendered_from.rendered[key] = (response.content, list(response.items()))
         return response
 
     @staticmethod

@@ -16,6 +16,7 @@ Exit status: 0 published, 1 refused (the build cannot be served, or LINK is not 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import sys
@@ -40,11 +41,15 @@ def publish(new_build: Path, link: Path) -> tuple[int, Path | None]:
         raise Refused(f"{len(loaded.broken)} page(s) of {new_build} cannot be read: {pages}.")
     if link.exists() and not link.is_symlink():
         raise Refused(f"{link} is a directory, not a link: move it aside (say to {link}.old), then publish again.")
-    previous = link.resolve() if link.is_symlink() else None
-    staged = link.with_name(f".{link.name}.publishing")
-    staged.unlink(missing_ok=True)  # left by a run that stopped half-way
-    staged.symlink_to(new_build.resolve(), target_is_directory=True)
-    os.replace(staged, link)  # rename(2): atomic, the link is never missing
+    # One publish at a time per link: a second waits for the first instead of colliding with it.
+    with open(link.with_name(f".{link.name}.publish-lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = link.resolve() if link.is_symlink() else None
+        staged = link.with_name(f".{link.name}.publishing")
+        if staged.is_symlink() or staged.is_file():
+            staged.unlink()  # left by a run that stopped half-way
+        staged.symlink_to(new_build.resolve(), target_is_directory=True)
+        os.replace(staged, link)  # rename(2): atomic, the link is never missing
     return len(loaded.pages), previous
 
 
@@ -74,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         pages, previous = publish(arguments.new_build, arguments.link)
     except Refused as error:
         print(f"Not published: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # the link's folder cannot be written, say
+        print(f"Not published: {error.strerror}: {error.filename}", file=sys.stderr)
         return 1
     print(f"Published {arguments.new_build} ({pages} pages) at {arguments.link}.")
     if arguments.keep is not None:

@@ -100,7 +100,9 @@ class SearchIndex:
             matched = len(rows)
             if matched == MAX_HITS:
                 (matched,) = self._db.execute("SELECT count(*) FROM pages WHERE pages MATCH ?", (match,)).fetchone()
-        first = re.compile(rf"\b{re.escape(searched[0])}", re.IGNORECASE)
+        # Highlighted as it was matched: a word start, or a whole word when short.
+        whole = r"\b" if len(searched[0]) < PREFIX_FROM else ""
+        first = re.compile(rf"\b{re.escape(searched[0])}{whole}", re.IGNORECASE)
         return Results([_hit(self._pages[rowid], first) for (rowid,) in rows], matched, searched, ignored)
 
 

@@ -16,6 +16,8 @@ from . import build, conditional
 from .access import HandbookAccessMixin
 from .search import MAX_WORDS
 
+MAX_QUERY_CHARS = 200
+
 
 def prefix() -> str:
     """The URL the handbook is mounted at, e.g. ``/handbook/``."""
@@ -43,8 +45,10 @@ class BuildMixin:
         try:
             self.build = build.current()
         except build.BuildMissing as error:
-            return unavailable(request, str(error))
-        return super().dispatch(request, *args, **kwargs)
+            return conditional.mark(request, unavailable(request, str(error)), varies_by_cookie=False)
+        # Every answer (page, file, search, 404) is checked before reuse, and private where a shared cache must
+        # not keep it; pages and files carry their validators too.
+        return conditional.mark(request, super().dispatch(request, *args, **kwargs), varies_by_cookie=False)
 
     def common_context(self) -> dict:
         root = prefix()
@@ -76,10 +80,10 @@ class PageView(HandbookAccessMixin, BuildMixin, DocumentationView):
                 query = request.META.get("QUERY_STRING", "")
                 return HttpResponsePermanentRedirect(prefix() + path + "/" + (f"?{query}" if query else ""))
             return self.not_found(request, path)
-        validators = conditional.page_validators(request, self.build.modified, path)
+        validators = conditional.page_validators(request, self.build.stamp, self.build.modified)
         if unchanged := conditional.not_modified(request, *validators, varies_by_cookie=True):
             return unchanged
-        response = conditional.mark(super().get(request, *args, **kwargs), *validators, varies_by_cookie=True)
+        response = conditional.mark(request, super().get(request, *args, **kwargs), *validators)
         response.handbook_build = self.build  # for RenderedPagesMiddleware: the build this page was rendered from
         return response
 
@@ -118,7 +122,9 @@ class SearchView(HandbookAccessMixin, BuildMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        query = self.request.GET.get("q", "").strip()[:200]
+        query = self.request.GET.get("q", "").strip()
+        if len(query) > MAX_QUERY_CHARS:  # cut between words, not inside one
+            query = query[: MAX_QUERY_CHARS + 1].rsplit(None, 1)[0]
         context.update(self.common_context())
         results = self.build.search_index.search(query)
         context.update({"query": query, "hits": results.hits, "ignored": results.ignored,

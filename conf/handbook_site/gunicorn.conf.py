@@ -40,3 +40,11 @@ def _refuse_a_site_that_cannot_serve() -> None:
 
 
 _refuse_a_site_that_cannot_serve()
+
+
+def post_fork(server, worker):
+    """Each worker loads the build itself: the one the master loaded holds an SQLite connection (the search index),
+    which must not be shared across fork()."""
+    from handbook_embed import build
+
+    build.forget()

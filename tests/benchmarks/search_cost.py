@@ -1,8 +1,8 @@
 """Cost of a search in the embedded handbook, as the handbook grows: prints figures, asserts nothing.
 
 For a handbook of 10 and of 100 pages (the real pages' text, repeated under new addresses), the median time of a
-normal query ("rolling deploy") against two hostile ones: 100 one-character words, the most a 200-character query
-can hold, and the handbook's most frequent words, which every page holds. Each through the full-text index the
+normal query ("rolling deploy") against two hostile ones: 100 one-character words (36 distinct), the most a
+200-character query can hold, and the handbook's most frequent words, which every page holds. Each through the full-text index the
 embed uses, and through a scan of every page (a regular expression per word per page, what the embed did before),
 for contrast. Target: a hostile query costs a small multiple of a normal one, at 10 pages as at 100.
 
@@ -77,7 +77,7 @@ def main() -> None:
                         str(REPO), str(out)], check=True)
         real = list(load(out).pages.values())
     common = frequent_words(real)
-    print(f"Search cost, median of {RUNS} queries, in ms. Normal: {NORMAL!r}; one-char: 100 one-character words;")
+    print(f"Search cost, median of {RUNS} queries, in ms. Normal: {NORMAL!r}; one-char: 100 one-character words (36 distinct);")
     print(f"frequent: {common!r}, repeated to 200 characters")
     frequent = ((common + " ") * 20)[:200]
     print(f"  {'pages':>5}  {'how':<16} {'normal':>7} {'one-char':>9} {'frequent':>9} {'worst/normal':>13}")
