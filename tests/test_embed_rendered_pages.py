@@ -72,6 +72,18 @@ def test_a_kept_page_still_refuses_a_foreign_host(client, settings, json_copy):
     assert page.status_code == 200 and page.wsgi_request.get_host() == "docs.example"
 
 
+def test_what_is_kept_is_bounded_whatever_hosts_arrive(client, settings, json_copy):
+    from handbook_embed import build
+    from handbook_embed.middleware import KEPT_PER_PAGE
+
+    settings.HANDBOOK_JSON_BUILD_DIR = json_copy
+    settings.ALLOWED_HOSTS = ["*"]
+    loaded = build.current()
+    for number in range(KEPT_PER_PAGE * len(loaded.pages) + 10):
+        client.get(PAGE, HTTP_HOST=f"host-{number}.example")
+    assert len(loaded.rendered) == KEPT_PER_PAGE * len(loaded.pages)
+
+
 @pytest.mark.django_db
 def test_a_page_rendered_for_someone_signed_in_is_not_kept(client, renders, settings, json_copy,
                                                            django_user_model):

@@ -73,6 +73,7 @@ def publish(*args):
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.once  # the build's switch and loading, the same on every Django
 def test_publish_refuses_a_build_that_cannot_be_served(json_copy, tmp_path):
     link = tmp_path / "served"
     (json_copy / "docs" / "checklist.fjson").write_text("{ half written")
@@ -88,6 +89,7 @@ def test_publish_refuses_a_build_that_cannot_be_served(json_copy, tmp_path):
     assert publish(json_copy, "--link", link, "--keep", "1").returncode == 2
 
 
+@pytest.mark.once  # the build's switch and loading, the same on every Django
 def test_publish_switches_the_link_and_keeps_the_new_and_the_previous_builds(json_build, tmp_path):
     link, builds = tmp_path / "served", tmp_path / "builds"
     for number in (1, 2):
@@ -148,6 +150,7 @@ def under_load(site, replace_build, clients: int = 4, builds: int = 4, pause: fl
     return met
 
 
+@pytest.mark.once  # the build's switch and loading, the same on every Django
 def test_a_build_published_under_load_loses_no_request_and_mixes_no_page(site, json_build):
     def publish_next(number):
         name = f"published-{number}"
@@ -165,6 +168,7 @@ def test_a_build_published_under_load_loses_no_request_and_mixes_no_page(site, j
     assert f"build-mark-{met['published'][-1]}" in met["seen"] and len(met["seen"] - {"file"}) >= 3
 
 
+@pytest.mark.once  # the build's switch and loading, the same on every Django
 def test_contrast_a_build_copied_over_the_served_one_loses_requests(site, json_build):
     """The same load while each new build replaces the served folder by deleting it and copying the new one in, as
     a plain deploy script might: requests meet a missing or half-copied build."""

@@ -20,6 +20,9 @@ from django.utils.http import parse_http_date_safe
 from . import build
 from .access import access_level
 
+# Copies of one page kept at most, on average: one per scheme and host the site answers to.
+KEPT_PER_PAGE = 4
+
 
 def _anonymous_page_request(request) -> bool:
     """A request that brings nothing of its own (no cookie, no query string, no credentials) for a page of a
@@ -68,7 +71,9 @@ class RenderedPagesMiddleware:
             return self._replay(request, *kept)
         response = self.get_response(request)
         rendered_from = getattr(response, "handbook_build", None)
-        if rendered_from is not None and _keepable(request, response):
+        # Bounded, whatever Host headers arrive (ALLOWED_HOSTS may be "*"): a few copies of each page at most.
+        if (rendered_from is not None and _keepable(request, response)
+                and len(rendered_from.rendered) < KEPT_PER_PAGE * len(rendered_from.pages)):
             rendered_from.rendered[key] = (response.content, list(response.items()))
         return response
 
