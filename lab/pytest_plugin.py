@@ -13,9 +13,10 @@ recorded with) skips them, and ``tests/test_measured_locks.py`` proves on every 
 writes takes the locks that were measured.
 
 Tests marked ``rolls`` roll releases out over several instances (:mod:`lab.rolling`): seconds each, on every engine.
-On the other Django legs they run on the embedded PostgreSQL alone: there they prove that this Django's ORM and
-migrations behave as the evidence says, while each guide's SQL tests prove, on every engine, that this Django writes
-the SQL the evidence ran.
+On the other Django legs they, and every other claim of a guide (the tests under examples/), run on the embedded
+PostgreSQL alone: there they prove that this Django's ORM and migrations behave as the evidence says, while each
+guide's SQL test (``SQL_CHECK``) proves, on every engine, that this Django writes the SQL the evidence ran. What an
+engine does with the same SQL does not depend on the Django that wrote it.
 """
 
 from __future__ import annotations
@@ -122,11 +123,27 @@ def pytest_collection_modifyitems(config, items):
                                    f"checks that this Django's SQL takes the same locks")
     rolled_elsewhere = pytest.mark.skip(reason=f"rolled out on every engine on the Django leg the evidence is recorded "
                                                 f"with; on Django {django.get_version()} on the embedded PostgreSQL")
+    claimed_elsewhere = pytest.mark.skip(reason=f"a guide's claim, checked on every engine on the Django leg the "
+                                                 f"evidence is recorded with; on Django {django.get_version()} on the "
+                                                 f"embedded PostgreSQL, while the guide's SQL is checked on every engine")
     for item in items:
         if item.get_closest_marker("measures"):
             item.add_marker(skip)
-        elif item.get_closest_marker("rolls") and not _on_embedded_engine(item):
+        elif _on_embedded_engine(item):
+            continue
+        elif item.get_closest_marker("rolls"):
             item.add_marker(rolled_elsewhere)
+        elif _guide_claim(item):
+            item.add_marker(claimed_elsewhere)
+
+
+# Each guide's test that what this Django's sqlmigrate prints is the SQL the evidence ran: on every engine, every leg.
+SQL_CHECK = "test_sql_shown_in_the_guide_is_what_sqlmigrate_prints"
+
+
+def _guide_claim(item) -> bool:
+    """Whether a test is one of a guide's (under examples/), other than its SQL check."""
+    return "examples" in item.path.parts and getattr(item, "originalname", item.name) != SQL_CHECK
 
 
 def _on_embedded_engine(item) -> bool:
