@@ -138,7 +138,8 @@ def tests(session: nox.Session, django: str, group: str) -> None:
     # Only the measurements time anything: the rest shares the cores, a file to a worker (a guide's code blocks
     # share one namespace; module fixtures are built once); then the measurements run alone.
     workers = ["-n", str(TEST_WORKERS), "--dist", "loadfile"]
-    # Tests marked "once" (the Sphinx builds, the wheel) prove the same on every Django: the first leg runs them.
+    # Tests marked "once" (a Sphinx rebuild, the wheel, publishing) prove the same on every Django: the first leg
+    # runs them.
     first_leg = django == DJANGO_LEGS[0][0]
     session.run("pytest", "-m", "not measures" if first_leg else "not measures and not once", *workers, env=env)
     if measures == "1":

@@ -30,11 +30,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def production_environment(build_root: Path, state: Path, port: int, workers: int) -> dict[str, str]:
+def without_site_variables() -> dict[str, str]:
+    """This process's environment without the site's own variables, for a site process that must set its own."""
+    return {key: value for key, value in os.environ.items() if key not in SITE_VARIABLES}
+
+
+def gunicorn_environment(build_root: Path, state: Path, port: int, workers: int) -> dict[str, str]:
     """What a production host sets (production.env's settings, but plain HTTP on loopback), with a fresh secret."""
-    clean = {key: value for key, value in os.environ.items() if key not in SITE_VARIABLES}
     return {
-        **clean,
+        **without_site_variables(),
         "DJANGO_SECRET_KEY": os.urandom(32).hex(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "HANDBOOK_BUILD_ROOT": str(build_root),

@@ -93,8 +93,8 @@ def test_the_wheel_serves_the_handbook_in_a_startproject_site(tmp_path, json_bui
     # in less time.
     run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")])
     python = str(tmp_path / "venv" / "bin" / "python")
-    run([sys.executable, "-m", "pip", "--python", python, "install", "--no-compile", "-q", "--disable-pip-version-check",
-         str(REPO / install[-1]), f"django=={django.get_version()}"])
+    run([sys.executable, "-m", "pip", "--python", python, "install", "--no-compile", "-q",
+         "--disable-pip-version-check", str(REPO / install[-1]), f"django=={django.get_version()}"])
     site = tmp_path / "site"
     site.mkdir()
     run([str(tmp_path / "venv" / "bin" / "django-admin"), "startproject", "acme", str(site)])

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .production import REPO, marked_copy, prepare, production_environment, free_port, serve, start_gunicorn
+from .production import REPO, free_port, gunicorn_environment, marked_copy, prepare, serve, start_gunicorn
 
 WORKERS = 2
 MARK = re.compile(r"build-mark-\d+")
@@ -26,7 +26,7 @@ def site(tmp_path_factory, json_build, html_build):
     marked_copy(json_build, root / "builds" / "1", "build-mark-1")
     (root / "build" / "json").symlink_to(root / "builds" / "1", target_is_directory=True)
     (root / "build" / "html").symlink_to(html_build, target_is_directory=True)
-    environment = production_environment(root / "build", root, free_port(), WORKERS)
+    environment = gunicorn_environment(root / "build", root, free_port(), WORKERS)
     prepare(environment)
     server = serve(environment, root / "gunicorn.log")
     server.root = root
@@ -44,7 +44,8 @@ def test_gunicorn_serves_pages_search_and_the_site_static_files(site):
     # a Django view would not.
     status, headers, body = site.get("/static/handbook_site/site.css")
     assert status == 200 and "max-age=60" in headers["cache-control"] and body
-    assert site.get("/handbook/docs/checklist/", **{"If-None-Match": site.get("/handbook/docs/checklist/")[1]["etag"]})[0] == 304
+    etag = site.get("/handbook/docs/checklist/")[1]["etag"]
+    assert site.get("/handbook/docs/checklist/", **{"If-None-Match": etag})[0] == 304
 
 
 def test_production_hides_errors_and_foreign_hosts(site):
@@ -57,8 +58,8 @@ def test_production_hides_errors_and_foreign_hosts(site):
 
 @pytest.mark.parametrize("missing", ["build", "secret"])
 def test_gunicorn_refuses_to_start_with_one_line_naming_what_is_wrong(tmp_path, build_root, missing):
-    environment = production_environment(tmp_path / "nothing" if missing == "build" else build_root, tmp_path,
-                                         free_port(), 1)
+    environment = gunicorn_environment(tmp_path / "nothing" if missing == "build" else build_root, tmp_path,
+                                       free_port(), 1)
     if missing == "secret":
         del environment["DJANGO_SECRET_KEY"]
     process = start_gunicorn(environment, tmp_path / "log")

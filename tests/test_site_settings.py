@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from .production import without_site_variables
+
 REPO = Path(__file__).resolve().parents[1]
 PRODUCTION_ENV = REPO / "conf" / "handbook_site" / "production.env"
-SITE_VARIABLES = ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DJANGO_HTTPS", "HANDBOOK_ACCESS")
 
 
 def manage(*args: str, env: dict, tmp_path: Path) -> subprocess.CompletedProcess:
     """``manage.py ARGS`` in a process whose site variables are only those of ``env``."""
-    clean = {key: value for key, value in os.environ.items() if key not in SITE_VARIABLES}
+    clean = without_site_variables()
     clean["HANDBOOK_SITE_DB"] = str(tmp_path / "site.sqlite3")
     return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env={**clean, **env}, capture_output=True,
                           text=True, timeout=120)

@@ -27,13 +27,13 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256("\0".join(str(part) for part in parts).encode()).hexdigest()[:32]
 
 
-def page_validators(request, build_identity: str, build_modified: float) -> tuple[str | None, float | None]:
+def page_validators(request, build_stamp: tuple, build_modified: float) -> tuple[str | None, float | None]:
     """ETag and Last-Modified of a page for this request; none while the host site has messages to show (a 304
     would swallow them)."""
     if len(get_messages(request)):
         return None, None
     version = getattr(settings, "HANDBOOK_PAGE_VERSION", "")
-    parts = (build_identity, request.get_host(), request.path, get_language(), version, sorted(request.COOKIES.items()))
+    parts = (build_stamp, request.get_host(), request.path, get_language(), version, sorted(request.COOKIES.items()))
     return f'W/"{_digest("page", *parts)}"', build_modified
 
 

@@ -3,8 +3,8 @@ site's middleware runs (as WhiteNoise does for static files).
 
 Add ``"handbook_embed.middleware.RenderedPagesMiddleware"`` to ``MIDDLEWARE`` right after WhiteNoise's (or after
 ``SecurityMiddleware``). Only requests that bring nothing of their own are answered this way: GET or HEAD, no
-cookie, no query string, no credentials, a handbook open to the public. Such a visitor is anonymous and has no session, no
-messages and no CSRF cookie, so every one of them gets the same page. The page is kept as it left the inner
+cookie, no query string, no credentials, a handbook open to the public. Such a visitor is anonymous and has no
+session, no messages and no CSRF cookie, so every one of them gets the same page. The page is kept as it left the inner
 middleware (its headers included) with the build it was rendered from, which drops it when a new build is
 loaded; it is kept per scheme, host and address. A page is not kept when it was rendered for a signed-in user, or
 the inner middleware set a cookie on it (a CSRF token was used), made it vary on anything but the cookie (a
@@ -19,6 +19,7 @@ from django.utils.http import parse_http_date_safe
 
 from . import build
 from .access import access_level
+from .views import prefix
 
 # Copies of one page kept at most, on average: one per scheme and host the site answers to.
 KEPT_PER_PAGE = 4
@@ -29,13 +30,7 @@ def _anonymous_page_request(request) -> bool:
     handbook open to the public."""
     return (request.method in ("GET", "HEAD") and not request.COOKIES and not request.META.get("QUERY_STRING")
             and "HTTP_AUTHORIZATION" not in request.META and "REMOTE_USER" not in request.META
-            and access_level() == "public" and request.path.startswith(_prefix()))
-
-
-def _prefix() -> str:
-    from .views import prefix
-
-    return prefix()
+            and access_level() == "public" and request.path.startswith(prefix()))
 
 
 def _keepable(request, response) -> bool:

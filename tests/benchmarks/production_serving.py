@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.production import free_port, marked_copy, prepare, production_environment, serve  # noqa: E402
+from tests.production import free_port, gunicorn_environment, marked_copy, prepare, serve  # noqa: E402
 
 EMBEDDED = "/handbook/docs/checklist/"
 STATIC = "/static/bench/checklist.html"
@@ -114,7 +114,7 @@ def main() -> None:
         sphinx("html", work / "build" / "html")
         marked_copy(work / "json", work / "builds" / "1", "build-mark-1")
         (work / "build" / "json").symlink_to(work / "builds" / "1", target_is_directory=True)
-        environment = production_environment(work / "build", work, free_port(), 2 * (os.cpu_count() or 1) + 1)
+        environment = gunicorn_environment(work / "build", work, free_port(), 2 * (os.cpu_count() or 1) + 1)
         prepare(environment)
         # The same page as a plain file, for WhiteNoise to serve (it lists its folder when the server starts).
         (work / "static" / "bench").mkdir()
