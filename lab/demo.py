@@ -58,7 +58,8 @@ def summary(figures: dict) -> str:
                 f"{figures['large_ms']:,} ms at {figures['large_rows']:,}")
     modes = ", ".join(figures["lock_modes"]) if figures["lock_modes"] else "none seen"
     parts = [
-        f"took {figures['migration_ms']:,} ms",
+        # A rollout that ran no migration (code rolled back over a schema kept) has no migration time.
+        "no migration" if figures["migration_ms"] is None else f"took {figures['migration_ms']:,} ms",
         f"locks: {modes}" + (f" (longest {figures['lock_held_ms']:,} ms)" if figures["lock_held_ms"] else ""),
         f"worst wait of a request {figures['request_worst_wait_ms']:,} ms",
         f"{figures['failed_requests']:,} failed requests",

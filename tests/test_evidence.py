@@ -62,3 +62,15 @@ def test_every_step_states_the_rows_it_ran_on():
             assert ran, (slug, label, "recorded by no engine")
             for run in ran:
                 assert run[label]["rows"] > 0, (slug, run["engine"], label)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_demo_prints_every_recorded_step(slug):
+    """``nox -s demo`` ends by printing each step's figures: every step any engine recorded must print."""
+    from lab.demo import summary
+
+    for run in evidence.load(slug)["runs"]:
+        for label in evidence.load(slug)["operations"]:
+            if label in run:
+                figures = {name: value for name, value in run[label].items() if name != "rows"}
+                assert summary(figures).strip(), (slug, run["engine"], label)
