@@ -188,7 +188,7 @@ class EvidenceStampDirective(EvidenceDirective):
                        for step in run.values() if isinstance(step, dict)} or {run["rows"] for run in record["runs"]})
         text = (f"Measured by `nox -s evidence` on {record['generated']}: {engines}; "
                 f"{', '.join(f'{r:,}' for r in rows)} rows; SQL as Django {record.get('django', '(unknown)')} "
-                f"writes it; example fingerprint `{record['fingerprint'][:12]}`.")
+                f"writes it; example fingerprint `{record['fingerprint'][:12]}`. {NARROW_ROWS}")
         return self.parse_markdown(text + "\n\n" + self.other_djangos())
 
     def other_djangos(self) -> str:
@@ -312,6 +312,8 @@ class LockReferenceDirective(EvidenceDirective):
             if figures["observed"] == "not observable":
                 reasons.extend(method for method in figures["methods"] if method not in reasons)
             time = f"{_ms(figures['small_ms'])}\u00a0/\u00a0{_ms(figures['large_ms'])}\u00a0ms"  # on one line
+            if figures["grows"]:  # what a reader extrapolates from: the time each million rows added
+                time += f", {_ms(_per_million_rows(figures))}\u00a0ms per 10⁶ rows"
             lines.append(f"| {operation} | {_lock_cell(figures)} | {figures['reads_wait']} | "
                          f"{figures['writes_wait']} | {time} | {_guide_link(figures['guide'])} |")
         if vendor == "mariadb":
@@ -321,6 +323,15 @@ class LockReferenceDirective(EvidenceDirective):
 
 
 LOCK_REFERENCE = "lock-reference"
+# What every figure was measured on, and what it leaves out.
+NARROW_ROWS = ("The example's rows are narrow (a few numbers and short strings) and the tables fit in memory: a "
+               "table with wider rows, or read from disk, takes longer for the same number of rows.")
+
+
+def _per_million_rows(figures: dict) -> float:
+    """How much longer the operation took for each million rows more, between the two sizes traced."""
+    rows = figures["large_rows"] - figures["small_rows"]
+    return (figures["large_ms"] - figures["small_ms"]) / rows * 1_000_000
 # Tabs in this order: PostgreSQL, newest first, then MariaDB (or MySQL), then SQLite.
 _VENDOR_ORDER = {"postgresql": 0, "mariadb": 1, "mysql": 1, "sqlite": 2}
 

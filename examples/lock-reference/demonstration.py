@@ -50,10 +50,13 @@ CHAIN = [
     ("0026", "fk_column", "ForeignKey in steps: the column alone", "add-a-foreign-key"),
     ("0027", "fk_not_valid", "ForeignKey in steps: NOT VALID", "add-a-foreign-key"),
     ("0028", "fk_validate", "ForeignKey in steps: VALIDATE", "add-a-foreign-key"),
-    ("0029", "rename_field", "RenameField", None),
+    ("0029", "rename_field", "RenameField", "rename-a-field"),
     ("0030", "remove_field", "RemoveField", "remove-a-field"),
-    ("0031", "rename_model", "RenameModel", None),
+    ("0031", "rename_model", "RenameModel", "rename-a-field"),
     ("0032", "delete_model", "DeleteModel", "remove-a-field"),
+    # Set-up, not a row: the customers' name indexed (a B-tree index, and on PostgreSQL a _like one for LIKE).
+    ("0033", None, "AlterField, CharField → CharField(db_index=True)", None),
+    ("0034", "indexed_varchar_to_text", "AlterField, indexed varchar → text", "change-a-column-type"),
 ]
 # What the evidence records: the operation of each step; the reference shows no SQL of its own.
 OPERATIONS = {label: operation for _, label, operation, _ in CHAIN if label}
@@ -61,7 +64,7 @@ GUIDES = {label: guide for _, label, _, guide in CHAIN if label}
 SQL: list[tuple[str, str, str]] = []
 # The table each operation works on: Order until it is renamed Purchase (the rename locks both names on MariaDB).
 OPERATION_TABLES = {label: [ORDERS] for label in OPERATIONS} | {
-    "rename_model": [ORDERS, PURCHASES], "delete_model": [PURCHASES],
+    "rename_model": [ORDERS, PURCHASES], "delete_model": [PURCHASES], "indexed_varchar_to_text": [CUSTOMERS],
 }
 # What a waiting read or write faces: no lock of the operation stops it, one stops it briefly, or one stops it for
 # as long as the statement runs on a table of this size.

@@ -32,6 +32,7 @@ CONTRASTS = {
     "add_unique": ["add_unique_using_index"], "add_unique_using_index": ["add_unique"],
     "int_to_bigint": ["bigint_swap"], "bigint_swap": ["int_to_bigint"],
     "add_foreign_key": ["fk_not_valid"], "fk_not_valid": ["add_foreign_key"], "fk_validate": ["add_foreign_key"],
+    "indexed_varchar_to_text": ["varchar_longer"],
 }
 # Otherwise, the first of these the reference states differently.
 FALLBACK = ["add_index_concurrently", "add_index", "add_nullable", "varchar_shorter", "add_volatile", *LABELS]
