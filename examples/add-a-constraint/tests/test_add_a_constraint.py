@@ -564,3 +564,38 @@ def test_on_mariadb_the_check_makes_writes_wait_and_the_unique_does_not(mariadb_
 def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
     mismatch = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
     assert mismatch is None, mismatch
+
+
+# Two constraints a team might name after what they check, in full; Django accepts both names as they are.
+LONG_NAMES = {
+    "same_prefix": ["order_total_cents_must_be_zero_or_more_for_every_order_in_the_shop_online",
+                    "order_total_cents_must_be_zero_or_more_for_every_order_in_the_shop_by_phone"],
+    "short": ["order_total_online_gte_0", "order_total_phone_gte_0"],
+}
+ADD_TWO_CHECKS = """
+import sys
+import django; django.setup()
+from django.apps import apps
+from django.core.management import call_command
+from django.db import connection, models
+call_command("check")  # Django raises no error for a constraint name over 63 bytes
+Order = apps.get_model("shop", "Order")
+for name in sys.argv[1:]:
+    with connection.schema_editor() as editor:
+        editor.add_constraint(Order, models.CheckConstraint(condition=models.Q(total_cents__gte=-10**9), name=name))
+    print("added", name)
+"""
+
+
+def test_postgresql_cuts_constraint_names_at_63_bytes_so_two_long_names_collide(postgresql_engine, new_database):
+    def added(kind: str) -> CommandRun:
+        database = new_database(postgresql_engine)
+        demo.table(database, [demo.RELEASE_1], 100, QUIET)
+        return demo.RELEASE_1.run_python(ADD_TWO_CHECKS, *LONG_NAMES[kind], database=database)
+
+    assert LONG_NAMES["same_prefix"][0][:63] == LONG_NAMES["same_prefix"][1][:63]
+    check("two constraint names that share their first 63 bytes: Django's check passes them, PostgreSQL cuts both "
+          "to the same name, and the second AddConstraint fails",
+          lambda run: not run.ok and run.stdout.count("added") == 1 and "already exists" in run.stderr,
+          added("same_prefix"), contrast="two names under 63 bytes", against=lambda: added("short"),
+          observed=lambda run: run.stdout + run.error_line(), guide=GUIDE, engine=postgresql_engine)

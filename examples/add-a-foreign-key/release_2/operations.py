@@ -4,6 +4,8 @@ Each step can run again after a failure: what a step already did is found and ke
 guides/add-a-foreign-key.md.
 """
 
+from contextlib import contextmanager
+
 from django.db import NotSupportedError, ProgrammingError, migrations
 from django.db.models import NOT_PROVIDED
 
@@ -27,6 +29,8 @@ class AddForeignKeyColumn(migrations.AddField):
             raise NotSupportedError(f"{type(self).__name__} adds a nullable column without a default only")
         column_type = field.db_parameters(connection=schema_editor.connection)["type"]
         qn = schema_editor.quote_name
+        if not schema_editor.collect_sql:
+            _refuse_another_column(schema_editor, model._meta.db_table, field.column, column_type)
         schema_editor.execute(
             f"ALTER TABLE {qn(model._meta.db_table)} ADD COLUMN IF NOT EXISTS {qn(field.column)} {column_type} NULL"
         )
@@ -40,9 +44,45 @@ class AddForeignKeyColumn(migrations.AddField):
         schema_editor.execute(f"ALTER TABLE {qn(model._meta.db_table)} DROP COLUMN IF EXISTS {qn(field.column)}")
 
 
+def _refuse_another_column(schema_editor, table, column, column_type):
+    """A column of that name left by a run that died is kept only if it is this one: nullable, of this type. Any other
+    (an earlier attempt's, another type) is refused, with what to do: IF NOT EXISTS alone would keep it."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT format_type(atttypid, atttypmod), attnotnull, atttypid = %s::regtype "
+                       "FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
+                       [column_type, schema_editor.quote_name(table), column])
+        found = cursor.fetchone()
+    if found and (not found[2] or found[1]):
+        raise ProgrammingError(f'column "{column}" of {table} exists already as {found[0]}'
+                               f"{' NOT NULL' if found[1] else ''}, not as the nullable {column_type} this step "
+                               "adds: rename or drop it, then migrate again.")
+
+
+# The timeouts that would cancel a concurrent build and leave an INVALID index: the deploy's lock timeout, say.
+TIMEOUTS = ("lock_timeout", "statement_timeout")
+
+
+@contextmanager
+def timeouts_lifted(schema_editor):
+    """No lock or statement timeout for what runs inside; the session's own values back after, even if it fails.
+
+    A concurrent build waits for older transactions under SHARE UPDATE EXCLUSIVE, which lets reads and writes through:
+    its wait costs the site nothing. The values are kept in the session (no transaction here), so this needs a direct
+    connection to PostgreSQL or a session-mode pool, where the restore reaches the session that set them."""
+    schema_editor.execute("SELECT " + ", ".join(
+        f"set_config('migration.saved_{name}', current_setting('{name}'), false)" for name in TIMEOUTS))
+    for name in TIMEOUTS:
+        schema_editor.execute(f"SET {name} = 0")
+    try:
+        yield
+    finally:
+        schema_editor.execute("SELECT " + ", ".join(
+            f"set_config('{name}', current_setting('migration.saved_{name}'), false)" for name in TIMEOUTS))
+
+
 class AddIndexConcurrentlyOnPostgreSQL(migrations.AddIndex):
-    """CREATE INDEX CONCURRENTLY on PostgreSQL (kept if a run that died built it); Django's AddIndex elsewhere.
-    The migration must say ``atomic = False``."""
+    """CREATE INDEX CONCURRENTLY on PostgreSQL, with no lock or statement timeout for the build (kept if a run that
+    died built it); Django's AddIndex elsewhere. The migration must say ``atomic = False``. A plain index on fields."""
 
     def describe(self):
         return f"Create index {self.index.name} on {self.model_name}, concurrently on PostgreSQL"
@@ -55,9 +95,10 @@ class AddIndexConcurrentlyOnPostgreSQL(migrations.AddIndex):
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
-        if not schema_editor.collect_sql and _index_state(schema_editor, model, self.index.name) == "valid":
+        if not schema_editor.collect_sql and _index_state(schema_editor, model, self.index) == "valid":
             return
-        schema_editor.add_index(model, self.index, concurrently=True)
+        with timeouts_lifted(schema_editor):
+            schema_editor.add_index(model, self.index, concurrently=True)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor != "postgresql":
@@ -66,18 +107,32 @@ class AddIndexConcurrentlyOnPostgreSQL(migrations.AddIndex):
         schema_editor.remove_index(model, self.index, concurrently=True)
 
 
-def _index_state(schema_editor, model, name):
-    """None if the table has no such index, "valid" if it has; an INVALID one (a failed or running build) is
-    refused, and so is an index of that name on another table."""
+def _index_state(schema_editor, model, index):
+    """None if the table has no such index, "valid" if it has this one; an INVALID one (a failed or running build) is
+    refused, and so is an index of that name on another table or of another definition."""
+    if index.condition or index.expressions or index.include or index.opclasses or index.db_tablespace:
+        raise NotSupportedError(f"{index.name}: a plain index on fields only")
+    columns = [model._meta.get_field(field.lstrip("-")).column for field in index.fields]
+    orders = [" DESC" if field.startswith("-") else "" for field in index.fields]
+    qn = schema_editor.quote_name
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT indisvalid, indrelid = to_regclass(%s) FROM pg_index WHERE indexrelid = to_regclass(%s)",
-                       [schema_editor.quote_name(model._meta.db_table), schema_editor.quote_name(name)])
+        # The definition as PostgreSQL prints it from the access method on: another column, order, predicate or a
+        # UNIQUE index all differ there.
+        cursor.execute(
+            "SELECT indisvalid, indrelid = to_regclass(%s), NOT indisunique AND "
+            "split_part(pg_get_indexdef(indexrelid), ' USING ', 2) = 'btree (' || array_to_string(ARRAY("
+            "SELECT quote_ident(c) || o FROM unnest(%s::text[], %s::text[]) AS t(c, o)), ', ') || ')' "
+            "FROM pg_index WHERE indexrelid = to_regclass(%s)",
+            [qn(model._meta.db_table), columns, orders, qn(index.name)])
         found = cursor.fetchone()
     if found and not found[1]:
-        raise ProgrammingError(f'index "{name}" exists on another table')
+        raise ProgrammingError(f'index "{index.name}" exists on another table')
     if found and not found[0]:
-        raise ProgrammingError(f'index "{name}" exists but is INVALID: a concurrent build failed or is still '
+        raise ProgrammingError(f'index "{index.name}" exists but is INVALID: a concurrent build failed or is still '
                                "running. Drop it (DROP INDEX CONCURRENTLY) once no build runs, then migrate again.")
+    if found and not found[2]:
+        raise ProgrammingError(f'index "{index.name}" exists, but is not the index on ({", ".join(index.fields)}) '
+                               "this step builds: rename or drop it, then migrate again.")
     return "valid" if found else None
 
 

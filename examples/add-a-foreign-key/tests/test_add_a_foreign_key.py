@@ -6,9 +6,9 @@ import pytest
 
 from lab import evidence
 from lab.claims import check
-from lab.deploy import DeployReport, migrate, run_sql, while_serving
+from lab.deploy import DeployReport, OpenTransaction, migrate, run_sql, while_serving
 from lab.engines import sqlite_engine
-from lab.releases import CommandRun, example_module, releases
+from lab.releases import REPO, CommandRun, example_module, releases
 from lab.story import Story
 
 demo = example_module("add-a-foreign-key", "demonstration")
@@ -147,6 +147,77 @@ def test_an_invalid_index_left_by_a_failed_build_stops_step_2_with_a_message(pos
     assert again.ok and _validated(database) is True, again.stderr
 
 
+# Release 2 migrated by the lock-timeout guide's wrapper, as this guide tells teams to deploy; with ``contrib``, its
+# index step as Django's own AddIndexConcurrently, which lifts no timeout. Prints the session's timeouts after.
+WRAPPER = REPO / "examples/lock-timeout-and-retries/release_2/management/commands/migrate_with_retries.py"
+MIGRATE_WITH_RETRIES = f"""
+import importlib.util, sys
+import django; django.setup()
+if sys.argv[1:] == ["contrib"]:
+    from django.contrib.postgres.operations import AddIndexConcurrently
+    import release_2.operations
+    release_2.operations.AddIndexConcurrentlyOnPostgreSQL = AddIndexConcurrently
+spec = importlib.util.spec_from_file_location("migrate_with_retries", {str(WRAPPER)!r})
+wrapper = importlib.util.module_from_spec(spec); spec.loader.exec_module(wrapper)
+from django.core.management import call_command
+from django.db import connection
+call_command(wrapper.Command(), "--lock-timeout", "300", "--pause", "0.2", "--attempts", "5")
+with connection.cursor() as cursor:
+    cursor.execute("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
+    print(*cursor.fetchone())
+"""
+
+
+def test_the_steps_deploy_under_the_retry_wrapper_while_an_old_snapshot_is_open(postgresql_engine, new_database):
+    def deployed(*variant: str):
+        database = new_database(postgresql_engine)
+        demo.tables(database, 1_000, QUIET)
+        # A report's snapshot, open 1.5 s: the concurrent build waits for it, past the wrapper's 300 ms lock timeout.
+        with OpenTransaction(database, demo.CUSTOMERS, seconds=1.5, isolation="REPEATABLE READ"):
+            run = demo.RELEASE_2.run_python(MIGRATE_WITH_RETRIES, *variant, database=database.with_options(
+                options="-c statement_timeout=1min"))
+        return run, _validated(database)
+
+    check("migrate_with_retries (300 ms lock timeout) applies every step while a snapshot is open 1.5 s: the index "
+          "build waits instead of failing, the constraint ends validated, and the session's timeouts are back",
+          # The wrapper puts back the session's lock timeout (none); the build step, its statement timeout.
+          lambda found: found[0].ok and found[1] is True and found[0].stdout.split()[-2:] == ["0", "1min"],
+          deployed(), contrast="the same with step 2 as Django's AddIndexConcurrently, which lifts no timeout",
+          against=lambda: deployed("contrib"), observed=lambda found: found[0].stdout[-300:] + found[0].stderr[-600:],
+          guide=GUIDE, engine=postgresql_engine)
+
+
+def test_step_1_refuses_a_leftover_column_of_another_type(postgresql_engine, new_database):
+    def migrated(column_type: str):
+        database = new_database(postgresql_engine)
+        demo.tables(database, 1_000, QUIET)
+        # What an earlier attempt may have left: a column of that name, of some type.
+        assert run_sql(database, f"ALTER TABLE {demo.ORDERS} ADD COLUMN customer_id {column_type} NULL").ok
+        return migrate(demo.RELEASE_2, database, "shop", "0002")
+
+    check("step 1 refuses a customer_id column of another type left by an earlier attempt, naming it",
+          lambda run: not run.ok and 'column "customer_id" of shop_order exists already as integer' in run.stderr,
+          migrated("integer"), contrast="a leftover nullable bigint column, this very step's",
+          against=lambda: migrated("bigint"), observed=lambda run: run.error_line(), guide=GUIDE,
+          engine=postgresql_engine)
+
+
+def test_step_2_refuses_an_index_of_its_name_with_another_definition(postgresql_engine, new_database):
+    def migrated(columns: str):
+        database = new_database(postgresql_engine)
+        demo.tables(database, 1_000, QUIET)
+        assert migrate(demo.RELEASE_2, database, "shop", "0002").ok
+        # A valid index of the step's name left by an earlier attempt, on whatever it was built on then.
+        assert run_sql(database, f"CREATE INDEX order_customer_idx ON {demo.ORDERS} ({columns})").ok
+        return migrate(demo.RELEASE_2, database, "shop", "0003")
+
+    check("step 2 refuses a valid index of its name built on other columns, instead of taking it for its own",
+          lambda run: not run.ok and "is not the index on (customer)" in run.stderr, migrated("total_cents"),
+          contrast="a valid index of that name on customer_id, which a killed deploy's build finished",
+          against=lambda: migrated("customer_id"), observed=lambda run: run.error_line(), guide=GUIDE,
+          engine=postgresql_engine)
+
+
 def test_the_steps_run_again_after_a_deploy_died_before_recording_them(postgresql_engine, new_database):
     def again(release) -> tuple[CommandRun, bool | None]:
         """Release 2 applied, its records lost (a deploy killed at the wrong moment), then ``release`` migrated."""
@@ -210,6 +281,7 @@ def test_on_mariadb_a_foreign_key_is_added_in_place_only_with_checks_off(mariadb
 
 
 @pytest.mark.measures
+@pytest.mark.measures
 def test_on_mariadb_the_generated_migration_makes_writes_wait_and_in_place_does_not(mariadb_engine, new_database):
     def deployed(checks: bool) -> DeployReport:
         database = new_database(mariadb_engine)
@@ -225,11 +297,14 @@ def test_on_mariadb_the_generated_migration_makes_writes_wait_and_in_place_does_
         return r.migration.ok and running is not None and running.ms >= 200 \
             and r.during_migration("write")["max"] >= 0.5 * running.ms
 
-    in_place = deployed(False)
+    in_place, generated = deployed(False), deployed(True)
     check("on MariaDB, AddField(ForeignKey) makes writes wait for most of the table's copy", writes_wait,
-          deployed(True), contrast="the column and constraint added in place, foreign_key_checks off",
+          generated, contrast="the column and constraint added in place, foreign_key_checks off",
           against=lambda: in_place, observed=DeployReport.summary, guide=GUIDE, engine=mariadb_engine)
-    assert in_place.migration.ok and in_place.during_migration("write")["max"] < 100, in_place.summary()
+    check("on MariaDB, with foreign_key_checks off, the column and constraint go in place: no write waits 100 ms",
+          lambda r: r.migration.ok and r.during_migration("write")["max"] < 100, in_place,
+          contrast="AddField(ForeignKey) as makemigrations wrote it", against=lambda: generated,
+          observed=DeployReport.summary, guide=GUIDE, engine=mariadb_engine)
 
 
 @pytest.mark.parametrize("release,app_label,migration", demo.SQL)

@@ -5,7 +5,9 @@ another engine :class:`RunSQLOnPostgreSQL` does nothing and :class:`AlterFieldEl
 ``makemigrations`` wrote it. See guides/change-a-column-type.md.
 """
 
-from django.db import migrations
+from contextlib import contextmanager
+
+from django.db import NotSupportedError, migrations
 
 
 class RunSQLOnPostgreSQL(migrations.RunSQL):
@@ -30,3 +32,85 @@ class AlterFieldElsewhere(migrations.AlterField):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor != "postgresql":
             super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+# The timeouts that would cancel a concurrent build and leave an INVALID index: the deploy's lock timeout, say.
+TIMEOUTS = ("lock_timeout", "statement_timeout")
+
+
+@contextmanager
+def timeouts_lifted(schema_editor):
+    """No lock or statement timeout for what runs inside; the session's own values back after, even if it fails.
+
+    A concurrent build waits for older transactions under SHARE UPDATE EXCLUSIVE, which lets reads and writes through:
+    its wait costs the site nothing. The values are kept in the session (no transaction here), so this needs a direct
+    connection to PostgreSQL or a session-mode pool, where the restore reaches the session that set them."""
+    schema_editor.execute("SELECT " + ", ".join(
+        f"set_config('migration.saved_{name}', current_setting('{name}'), false)" for name in TIMEOUTS))
+    for name in TIMEOUTS:
+        schema_editor.execute(f"SET {name} = 0")
+    try:
+        yield
+    finally:
+        schema_editor.execute("SELECT " + ", ".join(
+            f"set_config('{name}', current_setting('migration.saved_{name}'), false)" for name in TIMEOUTS))
+
+
+class IndexColumnConcurrently(migrations.operations.base.Operation):
+    """``CREATE INDEX CONCURRENTLY name ON table (column)`` on PostgreSQL, with no lock or statement timeout for the
+    build; nothing elsewhere, nor in Django's state (the column is the recipe's own, unknown to the models yet).
+
+    It can run again: an index a killed deploy finished (VALID, on that column) is kept; an INVALID one a failed build
+    left is dropped, concurrently, and built anew. The migration must say ``atomic = False``."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, table, column, name):
+        self.table, self.column, self.name = table, column, name
+
+    def deconstruct(self):
+        return self.__class__.__name__, [], {"table": self.table, "column": self.column, "name": self.name}
+
+    def describe(self):
+        return f"Create index {self.name} on {self.table} ({self.column}), concurrently (PostgreSQL)"
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        if schema_editor.connection.in_atomic_block:
+            raise NotSupportedError("CREATE INDEX CONCURRENTLY cannot run in a transaction: set atomic = False")
+        qn = schema_editor.quote_name
+        found = None if schema_editor.collect_sql else self._found(schema_editor)
+        if found == "valid":
+            return
+        with timeouts_lifted(schema_editor):
+            if found == "invalid":
+                schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qn(self.name)}")
+            schema_editor.execute(f"CREATE INDEX CONCURRENTLY {qn(self.name)} ON {qn(self.table)} ({qn(self.column)})")
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(self.name)}")
+
+    def _found(self, schema_editor):
+        """None if there is no index of that name; "valid" if it is this one, built; "invalid" for what any failed
+        build left (a failed build's index can be of any definition: it is dropped)."""
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indisvalid, indrelid = to_regclass(%s) AND NOT indisunique AND "
+                "split_part(pg_get_indexdef(indexrelid), ' USING ', 2) = 'btree (' || quote_ident(%s) || ')' "
+                "FROM pg_index WHERE indexrelid = to_regclass(%s)",
+                [schema_editor.quote_name(self.table), self.column, schema_editor.quote_name(self.name)])
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        if not found[0]:
+            return "invalid"
+        if not found[1]:
+            raise NotSupportedError(f'index "{self.name}" exists, but is not the index on {self.table} '
+                                    f"({self.column}) this step builds: rename or drop it, then migrate again")
+        return "valid"

@@ -411,6 +411,26 @@ def test_the_index_step_replaces_an_index_a_failed_build_left(postgresql_engine,
           observed=str, guide=GUIDE, engine=postgresql_engine)
 
 
+def test_the_index_step_keeps_the_index_a_killed_deploy_finished(postgresql_engine, new_database):
+    def migrated_again(*statements: str):
+        """The index a killed deploy's build finished (VALID, 0003 unrecorded), then 0003 again, or ``statements``."""
+        database = at_release_2(postgresql_engine, new_database, copied=True)
+        assert run_sql(database, f'CREATE INDEX CONCURRENTLY "shop_product_views_bigint_idx" ON {demo.PRODUCTS} '
+                                 '("views_bigint")').ok
+        built = scalar(database, "SELECT to_regclass('shop_product_views_bigint_idx')::oid")
+        ok = all(run_sql(database, sql).ok for sql in statements) if statements else \
+            migrate(demo.RELEASE_3, database, "shop", "0003").ok
+        return ok, scalar(database, "SELECT to_regclass('shop_product_views_bigint_idx')::oid") == built
+
+    check("migrating again after a killed deploy's build finished keeps that index, without building it again",
+          lambda found: found == (True, True), migrated_again(),
+          contrast="the step as RunSQL that drops the index if it exists and builds it again",
+          against=lambda: migrated_again('DROP INDEX CONCURRENTLY IF EXISTS "shop_product_views_bigint_idx"',
+                                         f'CREATE INDEX CONCURRENTLY "shop_product_views_bigint_idx" ON '
+                                         f'{demo.PRODUCTS} ("views_bigint")'),
+          guide=GUIDE, engine=postgresql_engine)
+
+
 MIGRATE_TO_0003 = """
 import django; django.setup()
 from django.core.management import call_command

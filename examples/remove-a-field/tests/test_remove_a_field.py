@@ -110,8 +110,9 @@ def test_release_2_keeps_the_column_for_release_1(deploys, engine):
 
 
 @pytest.mark.rolls
-def test_release_1_meets_null_codes_from_release_2s_rows(deploys, engine):
-    check("once release 2 serves, rows it inserts hold legacy_code = NULL, and release 1 reads them",
+def test_release_1_serves_beside_release_2s_null_codes(deploys, engine):
+    check("once release 2 serves, rows it inserts hold legacy_code = NULL, and release 1, serving beside it, fails "
+          "no request",
           lambda nulls: nulls > 0 and not deploys.release_2.old.errors, deploys.nulls_after_release_2,
           contrast="the same table before release 2 served", against=lambda: deploys.nulls_before_release_2,
           guide=GUIDE, engine=engine)

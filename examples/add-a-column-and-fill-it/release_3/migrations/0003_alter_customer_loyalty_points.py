@@ -22,8 +22,9 @@ class SetNotNullWithoutLongLock(migrations.AlterField):
         self.refuse_other_changes(app_label, old, new)
         if schema_editor.connection.vendor != "postgresql":
             return self.as_django_does(app_label, schema_editor, from_state, to_state)
-        # PostgreSQL cuts names at 63 bytes; a name cut the same way here is one the re-run finds again.
-        check_name = truncate_name(f"{model._meta.db_table}_{self.name}_not_null",
+        # PostgreSQL cuts names at 63 bytes; a name cut the same way here is one the re-run finds again. Not
+        # <table>_<column>_not_null: PostgreSQL 18 gives that name to the NOT NULL constraint SET NOT NULL makes.
+        check_name = truncate_name(f"{model._meta.db_table}_{self.name}_not_null_check",
                                    schema_editor.connection.ops.max_name_length())
         names = model._meta.db_table, new.column, check_name
         table, column, check = map(schema_editor.quote_name, names)

@@ -2,6 +2,8 @@
 # Edited by hand: on PostgreSQL the index is built CONCURRENTLY, so writes to
 # the table go on while it builds (guides/add-index-concurrently.md).
 
+from contextlib import contextmanager
+
 from django.db import NotSupportedError, ProgrammingError, migrations, models
 
 
@@ -23,9 +25,10 @@ class AddIndexConcurrentlyOnPostgreSQL(migrations.AddIndex):
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
         # sqlmigrate shows the SQL whatever the database holds.
-        if not schema_editor.collect_sql and built_already(schema_editor, model, self.index.name):
+        if not schema_editor.collect_sql and built_already(schema_editor, model, self.index):
             return
-        schema_editor.add_index(model, self.index, concurrently=True)
+        with timeouts_lifted(schema_editor):
+            schema_editor.add_index(model, self.index, concurrently=True)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor != "postgresql":
@@ -45,30 +48,68 @@ def refuse_a_transaction(operation, schema_editor):
         )
 
 
-def built_already(schema_editor, model, name):
-    """Whether the index is on the model's table already, VALID; refuse to go on if it is there INVALID.
+# The timeouts that would cancel the build and leave an INVALID index: a migrate wrapper's lock timeout, say.
+TIMEOUTS = ("lock_timeout", "statement_timeout")
+
+
+@contextmanager
+def timeouts_lifted(schema_editor):
+    """No lock or statement timeout for what runs inside; the session's own values back after, even if it fails.
+
+    The build waits for older transactions, and its SHARE UPDATE EXCLUSIVE lock lets reads and writes through, so
+    waiting costs the site nothing. The values are kept in the session (SET, not SET LOCAL: no transaction here), so
+    this needs a direct connection to PostgreSQL or a session-mode pool, where the restore reaches the same session.
+    """
+    schema_editor.execute("SELECT " + ", ".join(
+        f"set_config('migration.saved_{name}', current_setting('{name}'), false)" for name in TIMEOUTS))
+    for name in TIMEOUTS:
+        schema_editor.execute(f"SET {name} = 0")
+    try:
+        yield
+    finally:
+        schema_editor.execute("SELECT " + ", ".join(
+            f"set_config('{name}', current_setting('migration.saved_{name}'), false)" for name in TIMEOUTS))
+
+
+def built_already(schema_editor, model, index):
+    """Whether this very index is on the model's table already, VALID; refuse to go on if it is there INVALID, or
+    if an index of that name is another one.
 
     A deploy killed during the build leaves the server building on: the index
     can end up VALID with this migration unrecorded. Migrating again then only
-    records the migration (an index of this name on this table is taken to be
-    this one). An INVALID one is a failed build, or one still running: not
-    this operation's to build over or to drop.
+    records the migration. An INVALID one is a failed build, or one still
+    running: not this operation's to build over or to drop.
     """
+    if index.condition or index.expressions or index.include or index.opclasses or index.db_tablespace:
+        raise NotSupportedError(f"{index.name}: this operation compares plain indexes on fields only")
+    columns = [model._meta.get_field(field.lstrip("-")).column for field in index.fields]
+    orders = [" DESC" if field.startswith("-") else "" for field in index.fields]
+    qn = schema_editor.quote_name
     with schema_editor.connection.cursor() as cursor:
+        # The definition as PostgreSQL prints it from the access method on: another column, order, predicate or a
+        # UNIQUE index all differ there.
         cursor.execute(
-            "SELECT indisvalid, indrelid = to_regclass(%s) FROM pg_index WHERE indexrelid = to_regclass(%s)",
-            [schema_editor.quote_name(model._meta.db_table), schema_editor.quote_name(name)],
+            "SELECT indisvalid, indrelid = to_regclass(%s), NOT indisunique AND "
+            "split_part(pg_get_indexdef(indexrelid), ' USING ', 2) = 'btree (' || array_to_string(ARRAY("
+            "SELECT quote_ident(c) || o FROM unnest(%s::text[], %s::text[]) AS t(c, o)), ', ') || ')' "
+            "FROM pg_index WHERE indexrelid = to_regclass(%s)",
+            [qn(model._meta.db_table), columns, orders, qn(index.name)],
         )
         found = cursor.fetchone()
     if found is None:
         return False
-    valid, on_this_table = found
+    valid, on_this_table, same = found
     if not on_this_table:
         return False  # another table's index: CREATE INDEX fails with PostgreSQL's own "already exists"
     if not valid:
         raise ProgrammingError(
-            f'index "{name}" already exists but is INVALID: a concurrent build failed or is still running. '
+            f'index "{index.name}" already exists but is INVALID: a concurrent build failed or is still running. '
             "Run: python manage.py repair_invalid_indexes, then migrate again."
+        )
+    if not same:
+        raise ProgrammingError(
+            f'index "{index.name}" already exists on {model._meta.db_table}, but is not the index on '
+            f"({', '.join(index.fields)}) this migration builds: rename or drop it, then migrate again."
         )
     return True
 

@@ -1,9 +1,8 @@
 --
--- Raw SQL operation
+-- Create index shop_product_views_bigint_idx on shop_product (views_bigint), concurrently (PostgreSQL)
 --
 SELECT set_config('migration.saved_lock_timeout', current_setting('lock_timeout'), false), set_config('migration.saved_statement_timeout', current_setting('statement_timeout'), false);
 SET lock_timeout = 0;
 SET statement_timeout = 0;
-DROP INDEX CONCURRENTLY IF EXISTS "shop_product_views_bigint_idx";
 CREATE INDEX CONCURRENTLY "shop_product_views_bigint_idx" ON "shop_product" ("views_bigint");
 SELECT set_config('lock_timeout', current_setting('migration.saved_lock_timeout'), false), set_config('statement_timeout', current_setting('migration.saved_statement_timeout'), false);

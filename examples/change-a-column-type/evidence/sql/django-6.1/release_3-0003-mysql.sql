@@ -1,4 +1,4 @@
 --
--- Raw SQL operation
+-- Create index shop_product_views_bigint_idx on shop_product (views_bigint), concurrently (PostgreSQL)
 --
 -- (no-op)

@@ -1,4 +1,3 @@
-BEGIN;
 --
 -- Alter field weight_grams on product
 --
@@ -6,4 +5,3 @@ CREATE TABLE "new__shop_product" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMEN
 INSERT INTO "new__shop_product" ("id", "name", "weight_grams") SELECT "id", "name", coalesce("weight_grams", NULL) FROM "shop_product";
 DROP TABLE "shop_product";
 ALTER TABLE "new__shop_product" RENAME TO "shop_product";
-COMMIT;
