@@ -1,5 +1,7 @@
 """The claims of guides/change-a-column-type.md, checked on real engines."""
 
+import re
+
 import pytest
 
 from lab import evidence
@@ -124,10 +126,17 @@ def test_the_copy_makes_writes_wait_for_one_batch_at_most(recipe, postgresql_eng
         database = at_release_2(postgresql_engine, new_database, RECIPE_ROWS)
         return demo.copy(database, QUIET, "--batch-size", str(RECIPE_ROWS))
 
-    check("copy_views_to_bigint, in batches of 5,000 ids, fails no request, and no write waits 500 ms",
-          lambda r: r.migration.ok and failed(r) == 0 and r.during_migration("write")["max"] < 500, recipe["copy"],
-          contrast="the same copy in one batch", against=copied_in_one_batch, observed=DeployReport.summary,
-          guide=GUIDE, engine=postgresql_engine)
+    # A write waits for the batch that holds its row, at most: bound it by the command's mean batch time (its time,
+    # vacuum included, over the batches it reported), with room for a busy machine's scheduling. The same bound for
+    # the contrast.
+    copy = recipe["copy"]
+    batches = len(re.findall(r"^ids [\d,]+-[\d,]+ of", copy.migration.stdout, re.MULTILINE))
+    bound_ms = 3 * copy.migration.seconds * 1000 / max(batches, 1) + 100
+    check("copy_views_to_bigint, in batches of 5,000 ids, fails no request, and no write waits much longer than one "
+          "batch (three times the copy's mean batch, plus 100 ms)",
+          lambda r: r.migration.ok and failed(r) == 0 and r.during_migration("write")["max"] < bound_ms,
+          copy, contrast="the same copy in one batch", against=copied_in_one_batch,
+          observed=lambda r: f"bound {bound_ms:.0f} ms\n{r.summary()}", guide=GUIDE, engine=postgresql_engine)
 
 
 # The recipe's steps, one by one, on small tables.
