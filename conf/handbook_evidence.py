@@ -36,8 +36,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_ENGINE = "postgresql"
 FIGURE_NAMES = {
     "migration_ms": "Migration took (ms)",
-    "lock_modes": "Lock held by the migration",
-    "lock_held_ms": "Lock held for (ms)",
+    "lock_modes": "Locks seen held (sampled every 2 ms)",
+    "traced_lock_modes": "Locks the migration takes (traced)",
+    "lock_held_ms": "Longest lock of any mode, held for (ms)",
+    "write_blocking_lock_ms": "Lock that blocks writes, held for (ms)",
     "schema_change_ms": "Schema change seen running (ms)",
     "writer_worst_wait_ms": "Writer's worst wait (ms)",
     "reader_worst_wait_ms": "Reader's worst wait (ms)",
@@ -94,7 +96,8 @@ FIGURE_NAMES["differing_rows"] = "Rows whose new column differs from the old"
 FIGURE_NAMES["table_mb"] = "Table and indexes after the step (MB)"
 # A step that also locks another table (a foreign key's referenced table) records it under "referenced".
 FIGURE_NAMES.update({
-    "referenced.lock_modes": "Lock held on the referenced table",
+    "referenced.lock_modes": "Locks seen held on the referenced table (sampled)",
+    "referenced.traced_lock_modes": "Locks taken on the referenced table (traced)",
     "referenced.lock_held_ms": "Held on the referenced table for (ms)",
     "referenced.writes_worst_wait_ms": "Worst wait of a write to the referenced table (ms)",
 })
@@ -117,13 +120,13 @@ def examples_dir(srcdir: Path) -> Path:
     return Path(srcdir) / "examples"
 
 
-def show(value) -> str:
-    """A figure as a guide prints it."""
+def show(value, name: str = "") -> str:
+    """A figure (named ``name``) as a guide prints it."""
     if value is None:
         return "not observable"
     if isinstance(value, list):
-        # An empty list of lock modes: the 2 ms sampler saw none, which does not mean none was taken.
-        return ", ".join(value) or "not seen (sampled)"
+        # An empty list of lock modes: a trace took none; the 2 ms sampler saw none, which does not mean none was taken.
+        return ", ".join(value) or ("none" if name.endswith("traced_lock_modes") else "not seen (sampled)")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
@@ -163,7 +166,8 @@ class EvidenceRole(EvidenceMixin, SphinxRole):
             logger.warning("no recorded figure %r for %s (run: nox -s evidence)", self.text, self.env.docname,
                            location=self.get_location())
             return [nodes.literal(self.text, self.text)], []
-        return [nodes.inline(show(value), show(value), classes=["evidence"])], []
+        shown = show(value, name)
+        return [nodes.inline(shown, shown, classes=["evidence"])], []
 
 
 class EvidenceDirective(EvidenceMixin, SphinxDirective):
@@ -250,7 +254,7 @@ class EvidenceTableDirective(EvidenceDirective):
                 for label, operation in operations.items():
                     rows = {run[label].get("rows", run["rows"]) for run in runs}
                     size = f" ({', '.join(f'{r:,}' for r in sorted(rows))} rows)"
-                    cells = [show(figure(run, label, name)) for run in runs]
+                    cells = [show(figure(run, label, name), name) for run in runs]
                     lines.append(f"| {operation}{size} | " + " | ".join(cells) + " |")
                 blocks.append("\n".join(lines))
         except (KeyError, TypeError) as missing:

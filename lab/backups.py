@@ -7,8 +7,14 @@
   for the dump's length), restored with ``mariadb``; both of the server's release series (``10.11``).
 * SQLite: the online backup API of Python's ``sqlite3``.
 
+A targeted export saves only what a release drops: :func:`export_rows` writes chosen columns of a table, the key among
+them, to a file with the engine's own client, and :func:`load_rows` loads such a file into a new table of its own.
+
 :func:`digests` reads every row of each table, in primary-key order, into a SHA-256: a restore that lost or changed
-a row gives another digest.
+a row gives another digest. :func:`digest` does the same for chosen columns of one table, the rows a ``WHERE``
+keeps: a loaded export against the live data it came from.
+
+:func:`log_position` reads where the server's log of changes stands, for a point-in-time recovery to stop at.
 """
 
 from __future__ import annotations
@@ -167,6 +173,17 @@ class Digest:
     sha256: str
 
 
+def _hashed(cursor, query: str) -> Digest:
+    """The rows ``query`` returns, counted and hashed in the order it returns them."""
+    cursor.execute(query)
+    digest, rows = hashlib.sha256(), 0
+    while batch := cursor.fetchmany(10_000):
+        for row in batch:
+            digest.update(repr(tuple(row)).encode() + b"\n")
+        rows += len(batch)
+    return Digest(rows, digest.hexdigest())
+
+
 def digests(database: Database, tables: list[str], key: str = "id") -> dict[str, Digest | None]:
     """Each table's :class:`Digest`, or None for a table that is not there."""
     from . import schema
@@ -175,14 +192,132 @@ def digests(database: Database, tables: list[str], key: str = "id") -> dict[str,
     with database.connect() as connection:
         cursor = connection.cursor()
         for table in tables:
-            if not schema.table_exists(database, table):
-                found[table] = None
-                continue
-            cursor.execute(f"SELECT * FROM {table} ORDER BY {key}")
-            digest, rows = hashlib.sha256(), 0
-            while batch := cursor.fetchmany(10_000):
-                for row in batch:
-                    digest.update(repr(tuple(row)).encode() + b"\n")
-                rows += len(batch)
-            found[table] = Digest(rows, digest.hexdigest())
+            found[table] = (_hashed(cursor, f"SELECT * FROM {table} ORDER BY {key}")
+                            if schema.table_exists(database, table) else None)
     return found
+
+
+def digest(database: Database, table: str, columns: list[str], *, key: str = "id",
+           where: str | None = None) -> Digest | None:
+    """The :class:`Digest` of ``columns`` of ``table``, of the rows ``where`` keeps (all without it), in ``key``
+    order; None when the table or one of the columns is not there. A loaded export and the live rows it came from
+    give the same digest when the loaded columns' types read back the same values (a ``bigint`` key for an
+    ``integer`` one does)."""
+    from . import schema
+
+    if not schema.table_exists(database, table) or not set(columns) <= schema.columns(database, table):
+        return None
+    with database.connect() as connection:
+        return _hashed(connection.cursor(), _select(table, columns, key, where))
+
+
+# The targeted export. Each engine's file, as its client writes it:
+# * PostgreSQL: CSV from psql's \copy: a NULL is an empty field, an empty string is "".
+# * MariaDB: the mariadb client's --batch output, one row a line, tab-separated, with tabs, newlines and backslashes
+#   escaped as LOAD DATA reads them back; a NULL is the word NULL (the load reads it back as NULL in a column that
+#   allows NULL, so there a text 'NULL' would come back as NULL: the digest against the live rows tells).
+# * SQLite: a database file holding one table, EXPORTED, made with CREATE TABLE ... AS SELECT.
+EXPORTED = "exported"
+EXPORT_SUFFIXES = {"postgresql": ".csv", "mysql": ".tsv", "sqlite": ".sqlite3"}
+# psql without the user's ~/.psqlrc, stopping at the first error.
+PSQL_OPTIONS = ("--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1")
+PSQL_EXPORT = "\\copy ({select}) TO '{path}' WITH (FORMAT csv)"
+PSQL_LOAD = "\\copy {table} ({columns}) FROM '{path}' WITH (FORMAT csv)"
+# --quick prints each row as the server sends it instead of holding the whole result in memory first.
+MARIADB_EXPORT_OPTIONS = ("--batch", "--quick", "--skip-column-names", "--default-character-set=utf8mb4")
+MARIADB_LOAD_OPTIONS = ("--local-infile=1", "--default-character-set=utf8mb4")
+MARIADB_LOAD = "LOAD DATA LOCAL INFILE '{path}' INTO TABLE {table} CHARACTER SET utf8mb4 ({columns}){nulls}"
+SQLITE_EXPORT = "CREATE TABLE export.{exported} AS {select}"
+SQLITE_LOAD = "INSERT INTO {table} ({columns}) SELECT {columns} FROM export.{exported}"
+
+
+def _select(table: str, columns: list[str], key: str, where: str | None) -> str:
+    return f"SELECT {', '.join(columns)} FROM {table}{f' WHERE {where}' if where else ''} ORDER BY {key}"
+
+
+def _create(table: str, columns: dict[str, str]) -> str:
+    return f"CREATE TABLE {table} ({', '.join(f'{name} {kind}' for name, kind in columns.items())})"
+
+
+def _quotable(path: Path) -> str:
+    """``path`` as the tools' SQL quotes it; a path they cannot quote plainly is refused."""
+    text = str(path)
+    if "'" in text or "\\" in text:
+        raise ValueError(f"{text}: a file for an export cannot hold a quote or a backslash in its path")
+    return text
+
+
+def export_rows(database: Database, table: str, columns: list[str], path: Path, *, key: str = "id",
+                where: str | None = None) -> Timed:
+    """Export ``columns`` of ``table`` (``key`` among them, to put the values back by), of the rows ``where`` keeps,
+    in ``key`` order, into the file ``path``, with the engine's own client, while the site may be serving: psql's
+    ``\\copy (SELECT …) TO`` on PostgreSQL, ``mariadb --batch --execute "SELECT …"`` on MariaDB, an attached
+    database file on SQLite. The export is one ``SELECT``: one consistent snapshot of the table."""
+    if key not in columns:
+        raise ValueError(f"export the key {key!r} with the columns, to put the values back by it")
+    engine, select = database.engine, _select(table, columns, key, where)
+    tool = {"postgresql": "psql", "mysql": "mariadb"}.get(engine.vendor)
+    program = client_tool(engine, tool) if tool else None  # found before the clock starts
+    started = time.perf_counter()
+    if engine.vendor == "postgresql":
+        args, env = _postgres_connection_args(database)
+        copy = PSQL_EXPORT.format(select=select, path=_quotable(path))
+        _run([program, *args, *PSQL_OPTIONS, "--dbname", database.name, "--command", copy], env)
+    elif engine.vendor == "mysql":
+        args, env = _mariadb_connection_args(database)
+        with open(path, "w") as out:
+            _run([program, *args, *MARIADB_EXPORT_OPTIONS, "--execute", select, database.name], env, stdout=out)
+    else:
+        with database.connect() as connection:
+            connection.execute("ATTACH DATABASE ? AS export", (str(path),))
+            connection.execute(SQLITE_EXPORT.format(exported=EXPORTED, select=select))
+            connection.execute("DETACH DATABASE export")
+    return Timed(path, path.stat().st_size, time.perf_counter() - started)
+
+
+def load_rows(path: Path, database: Database, table: str, columns: dict[str, str]) -> Timed:
+    """Create the table ``table`` in ``database``, its ``columns`` (name: SQL type, in the export's order, such as
+    ``{"id": "bigint PRIMARY KEY", "legacy_code": "varchar(20) NOT NULL"}``), and load the export ``path`` into
+    it, with the engine's own client. A table of that name already there stops the load: an export is loaded into
+    a table of its own, in a new database or under a new name, never over the table it came from."""
+    engine, names, create = database.engine, ", ".join(columns), _create(table, columns)
+    tool = {"postgresql": "psql", "mysql": "mariadb"}.get(engine.vendor)
+    program = client_tool(engine, tool) if tool else None  # found before the clock starts
+    started = time.perf_counter()
+    if engine.vendor == "postgresql":
+        args, env = _postgres_connection_args(database)
+        copy = PSQL_LOAD.format(table=table, columns=names, path=_quotable(path))
+        _run([program, *args, *PSQL_OPTIONS, "--dbname", database.name, "--command", create, "--command", copy], env)
+    elif engine.vendor == "mysql":
+        args, env = _mariadb_connection_args(database)
+        # The word NULL back to NULL, in the columns that allow it (see the file's format above).
+        nullable = [name for name, kind in columns.items() if not re.search(r"NOT NULL|PRIMARY KEY", kind, re.I)]
+        fields = ", ".join(f"@{name}" if name in nullable else name for name in columns)
+        nulls = (" SET " + ", ".join(f"{name} = NULLIF(@{name}, 'NULL')" for name in nullable)) if nullable else ""
+        load = MARIADB_LOAD.format(path=_quotable(path), table=table, columns=fields, nulls=nulls)
+        _run([program, *args, *MARIADB_LOAD_OPTIONS, "--execute", f"{create}; {load}", database.name], env)
+    else:
+        with database.connect() as connection:
+            connection.execute(create)
+            connection.execute("ATTACH DATABASE ? AS export", (str(path),))
+            connection.execute(SQLITE_LOAD.format(table=table, columns=names, exported=EXPORTED))
+            connection.execute("DETACH DATABASE export")
+    return Timed(path, path.stat().st_size, time.perf_counter() - started)
+
+
+def log_position(database: Database) -> str | None:
+    """Where the server's log of changes stands now, for a point-in-time recovery to stop at: PostgreSQL's
+    ``pg_current_wal_lsn()`` (``0/16B3748``); on MariaDB, the binary log's file and position from
+    ``SHOW MASTER STATUS`` (``mariadb-bin.000016:475``), None with the binary log off; None on SQLite, which keeps
+    no such log."""
+    if database.engine.vendor == "sqlite":
+        return None
+    with database.connect() as connection:
+        cursor = connection.cursor()
+        if database.engine.vendor == "postgresql":
+            cursor.execute("SELECT pg_current_wal_lsn()::text")
+            return cursor.fetchone()[0]
+        # MariaDB 10.11 takes SHOW MASTER STATUS and SHOW BINLOG STATUS, not MySQL 8.4's SHOW BINARY LOG STATUS.
+        cursor.execute("SHOW MASTER STATUS")
+        row = cursor.fetchone()
+        return f"{row[0]}:{row[1]}" if row else None

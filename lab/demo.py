@@ -56,11 +56,13 @@ def summary(figures: dict) -> str:
         return (f"locks: {modes}; reads wait: {figures['reads_wait']}, writes wait: {figures['writes_wait']}; "
                 f"{figures['small_ms']:,} ms at {figures['small_rows']:,} rows, "
                 f"{figures['large_ms']:,} ms at {figures['large_rows']:,}")
-    modes = ", ".join(figures["lock_modes"]) if figures["lock_modes"] else "none seen"
+    traced = figures.get("traced_lock_modes")  # a step whose migration was traced: its modes, exactly
+    sampled = figures["lock_modes"]
+    modes = ", ".join(traced) + " (traced)" if traced else ", ".join(sampled) if sampled else "none seen"
     parts = [
         # A rollout that ran no migration (code rolled back over a schema kept) has no migration time.
         "no migration" if figures["migration_ms"] is None else f"took {figures['migration_ms']:,} ms",
-        f"locks: {modes}" + (f" (longest {figures['lock_held_ms']:,} ms)" if figures["lock_held_ms"] else ""),
+        f"locks: {modes}" + (f" (longest held {figures['lock_held_ms']:,} ms)" if figures["lock_held_ms"] else ""),
         f"worst wait of a request {figures['request_worst_wait_ms']:,} ms",
         f"{figures['failed_requests']:,} failed requests",
     ]

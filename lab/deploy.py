@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .engines import Database
-from .locks import LockObserver, LockReport, LockSpan
+from .locks import BLOCKS, LockObserver, LockReport, LockSpan
 from .releases import CommandRun, Release
 from .workload import DEFAULT_TRAFFIC, RunningWorkload, Traffic, WorkloadReport
 
@@ -135,6 +135,7 @@ class DeployReport:
         """The numbers a guide quotes from this deploy, for the locks on ``table``."""
         locks = self.locks if self.locks and self.locks.observable else None
         held = locks.held("migrate", table) if locks else []
+        blocking = [span for span in held if BLOCKS.get(span.mode, {}).get("writes")]
         waits = locks.waits("workload") if locks else []
         errors = self.old.errors + self.new.errors
         reads, writes = self.during_migration("read"), self.during_migration("write")
@@ -143,6 +144,8 @@ class DeployReport:
             "traffic": self.traffic.describe(),
             "lock_modes": sorted({span.mode for span in held}) if locks and locks.modes_observable else None,
             "lock_held_ms": round(locks.longest(held)) if locks and locks.modes_observable else None,
+            # What a reader cares about: the longest the migration held a mode that writes wait for.
+            "write_blocking_lock_ms": round(locks.longest(blocking)) if locks and locks.modes_observable else None,
             # MariaDB shows the schema change's thread states, not its locks: how long it was seen running.
             "schema_change_ms": round(locks.longest(held)) if locks and not locks.modes_observable else None,
             "reads": reads,

@@ -48,6 +48,39 @@ SQL_LOCK_NAMES = {
 def sql_lock_name(mode: str) -> str:
     """SQL's name of a PostgreSQL lock mode (``ShareLock`` -> ``SHARE``); other names unchanged."""
     return SQL_LOCK_NAMES.get(mode, mode)
+
+
+# PostgreSQL's lock modes, weakest first: pg_locks' name, then SQL's.
+PG_MODES = SQL_LOCK_NAMES
+_AS, _RS, _RX, _SUX, _S, _SRX, _X, _AX = PG_MODES.values()
+# PostgreSQL's documentation, "Table-Level Lock Modes" (table "Conflicting Lock Modes"): what each mode conflicts with.
+CONFLICTS = {
+    _AS: {_AX},
+    _RS: {_X, _AX},
+    _RX: {_S, _SRX, _X, _AX},
+    _SUX: {_SUX, _S, _SRX, _X, _AX},
+    _S: {_RX, _SUX, _SRX, _X, _AX},
+    _SRX: {_RX, _SUX, _S, _SRX, _X, _AX},
+    _X: {_RS, _RX, _SUX, _S, _SRX, _X, _AX},
+    _AX: set(PG_MODES.values()),
+}
+# MariaDB's metadata lock modes, in the order of its enum (sql/mdl.cc), roughly weakest first.
+MDL_MODES = [
+    "MDL_INTENTION_EXCLUSIVE", "MDL_SHARED", "MDL_SHARED_HIGH_PRIO", "MDL_SHARED_READ", "MDL_SHARED_WRITE",
+    "MDL_SHARED_UPGRADABLE", "MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE", "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE",
+]
+# From its compatibility matrix (MDL_object_lock::m_granted_incompatible): the held modes that a reader's
+# MDL_SHARED_READ, and a writer's MDL_SHARED_WRITE, must wait for.
+MDL_READS_WAIT_FOR = {"MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"}
+MDL_WRITES_WAIT_FOR = {"MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE", "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"}
+# Per mode: whether it blocks reads (PostgreSQL: conflicts with ACCESS SHARE, which SELECT takes) and writes
+# (conflicts with ROW EXCLUSIVE, which INSERT, UPDATE and DELETE take); likewise for MariaDB's modes.
+BLOCKS = {
+    **{mode: {"reads": _AS in conflicts, "writes": _RX in conflicts} for mode, conflicts in CONFLICTS.items()},
+    **{mode: {"reads": mode in MDL_READS_WAIT_FOR, "writes": mode in MDL_WRITES_WAIT_FOR} for mode in MDL_MODES},
+}
+RANK = {mode: rank for modes in (list(PG_MODES.values()), MDL_MODES) for rank, mode in enumerate(modes)}
+
 SCHEMA_CHANGES = ("ALTER", "CREATE", "DROP", "RENAME", "TRUNCATE", "OPTIMIZE")
 
 

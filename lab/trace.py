@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 from . import zygote
 from .engines import Database
-from .locks import SQL_LOCK_NAMES, sql_lock_name
+from .locks import BLOCKS, RANK, sql_lock_name
 from .releases import Release, example_dir
 
 EXACT = "exact, after the statement"
@@ -67,36 +67,6 @@ NOT_IN_TRANSACTION = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
-# PostgreSQL's lock modes, weakest first: pg_locks' name, then SQL's.
-PG_MODES = SQL_LOCK_NAMES
-_AS, _RS, _RX, _SUX, _S, _SRX, _X, _AX = PG_MODES.values()
-# PostgreSQL's documentation, "Table-Level Lock Modes" (table "Conflicting Lock Modes"): what each mode conflicts with.
-CONFLICTS = {
-    _AS: {_AX},
-    _RS: {_X, _AX},
-    _RX: {_S, _SRX, _X, _AX},
-    _SUX: {_SUX, _S, _SRX, _X, _AX},
-    _S: {_RX, _SUX, _SRX, _X, _AX},
-    _SRX: {_RX, _SUX, _S, _SRX, _X, _AX},
-    _X: {_RS, _RX, _SUX, _S, _SRX, _X, _AX},
-    _AX: set(PG_MODES.values()),
-}
-# MariaDB's metadata lock modes, in the order of its enum (sql/mdl.cc), roughly weakest first.
-MDL_MODES = [
-    "MDL_INTENTION_EXCLUSIVE", "MDL_SHARED", "MDL_SHARED_HIGH_PRIO", "MDL_SHARED_READ", "MDL_SHARED_WRITE",
-    "MDL_SHARED_UPGRADABLE", "MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE", "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE",
-]
-# From its compatibility matrix (MDL_object_lock::m_granted_incompatible): the held modes that a reader's
-# MDL_SHARED_READ, and a writer's MDL_SHARED_WRITE, must wait for.
-MDL_READS_WAIT_FOR = {"MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"}
-MDL_WRITES_WAIT_FOR = {"MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE", "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"}
-# Per mode: whether it blocks reads (PostgreSQL: conflicts with ACCESS SHARE, which SELECT takes) and writes
-# (conflicts with ROW EXCLUSIVE, which INSERT, UPDATE and DELETE take); likewise for MariaDB's modes.
-BLOCKS = {
-    **{mode: {"reads": _AS in conflicts, "writes": _RX in conflicts} for mode, conflicts in CONFLICTS.items()},
-    **{mode: {"reads": mode in MDL_READS_WAIT_FOR, "writes": mode in MDL_WRITES_WAIT_FOR} for mode in MDL_MODES},
-}
-RANK = {mode: rank for modes in (list(PG_MODES.values()), MDL_MODES) for rank, mode in enumerate(modes)}
 
 _CATALOGS = "('pg_catalog'::regnamespace, 'information_schema'::regnamespace)"
 _NOT_CATALOG = f"relation NOT IN (SELECT oid FROM pg_class WHERE relnamespace IN {_CATALOGS})"
@@ -235,6 +205,44 @@ def trace_chain(release: Release, app_label: str, database: Database, until: str
     if process.returncode != 0:
         raise RuntimeError(f"lab.trace chain failed in {release.name}:\n{errors}")
     return traces
+
+
+def traced_modes(release: Release, app_label: str, migrations: list[str], database: Database,
+                 tables: list[str]) -> dict[str, list[str]] | None:
+    """Every lock mode the migrations of ``release`` from ``migrations[0]`` to ``migrations[-1]`` take on each of
+    ``tables``, strongest first, traced statement by statement on ``database`` (a new one: it is migrated to just
+    before the first). What a guide's table shows, where a sampler could miss a brief lock. None on SQLite, which has
+    no lock modes."""
+    if database.engine.vendor == "sqlite":
+        return None
+    migrate_before(release, app_label, migrations[0], database)
+    traces = trace_chain(release, app_label, database, migrations[-1])
+    return {table: _strongest_first([lock for trace in traces for s in trace.statements for lock in s.locks], table)
+            for table in tables}
+
+
+def traced_step(release: Release, migrations: list[str], database: Database, tables: list[str], story,
+                app_label: str = "shop") -> dict[str, list[str]] | None:
+    """:func:`traced_modes`, told to ``story`` (a :class:`lab.story.Story`): a demonstration's traced lock modes."""
+    with story.step(f"Tracing the locks of {release.name}'s migrations {migrations[0]} to {migrations[-1]}"):
+        return traced_modes(release, app_label, migrations, database, tables)
+
+
+def trace_steps(steps: dict, results: dict, engine, new_database, story) -> None:
+    """Add to a demonstration's ``results`` the lock modes each step's migrations take, traced (:func:`traced_step`).
+    ``steps`` maps a step's label to (release, migrations, {figure name: table}); a dotted name, such as
+    ``referenced.traced_lock_modes``, goes into the step's figures under ``referenced``. Steps not in ``results`` (not
+    run on this engine) are skipped."""
+    for label, (release, migrations, figures) in steps.items():
+        if label not in results:
+            continue
+        traced = traced_step(release, migrations, new_database(engine), list(figures.values()), story)
+        for name, table in figures.items():
+            *path, key = name.split(".")
+            target = results[label]["figures"]
+            for part in path:
+                target = target[part]
+            target[key] = traced and traced[table]
 
 
 def trace_statements(database: Database, statements: list[str], *, atomic: bool = True,

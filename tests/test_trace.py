@@ -12,9 +12,10 @@ from lab import schema
 from lab.engines import sqlite_engine
 from lab.fill import fill
 from lab.releases import Release
+from lab.locks import BLOCKS, CONFLICTS, PG_MODES, sql_lock_name
 from lab.trace import (
-    BLOCKS, CONFLICTS, EXACT, NOT_SQL, OBSERVED, PG_MODES, PYTHON_OPERATION, SQLITE, MigrationTrace, TracedLock,
-    TracedStatement, migrate_before, sql_lock_name, trace_migration, trace_statements,
+    EXACT, NOT_SQL, OBSERVED, PYTHON_OPERATION, SQLITE, MigrationTrace, TracedLock, TracedStatement, migrate_before,
+    trace_migration, trace_statements,
 )
 
 INDEX_GUIDE, COLUMN_GUIDE = "add-index-concurrently", "add-a-column-and-fill-it"

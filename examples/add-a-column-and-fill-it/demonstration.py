@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from lab import verbs
+from lab import trace, verbs
 from lab.deploy import DeployReport, OpenTransaction, run_sql
 from lab.releases import Release
 from lab.story import Story
@@ -52,6 +52,10 @@ SQL = [
     ("release_3_unsafe", "shop", "0003"),
     ("release_3_with_default", "shop", "0003"),
 ]
+# The NOT NULL migrations, traced statement by statement for the lock modes the guide shows (lab.trace.trace_steps):
+# the sampler can miss a brief lock.
+TRACED = {label: (release, ["0003"], {"traced_lock_modes": TABLE}) for label, release in (
+    ("tighten", TIGHTEN), ("tighten_plain", TIGHTEN_PLAIN), ("tighten_with_default", TIGHTEN_WITH_DEFAULT))}
 
 
 def customers_table(database, rows: int, story: Story, release: Release = RELEASE_1) -> None:
@@ -150,6 +154,7 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
                for label, report in reports.items()}
     results["fill_command"]["figures"]["rows_per_second"] = command_rate(reports["fill_command"].migration.stdout)
     results["single_update"]["figures"]["rows_per_second"] = round(rows / reports["single_update"].migration.seconds)
+    trace.trace_steps(TRACED, results, engine, new_database, story)
     return results
 
 

@@ -6,7 +6,7 @@ by the tests (to check it).
 
 from __future__ import annotations
 
-from lab import verbs
+from lab import trace, verbs
 from lab.deploy import DeployReport, migrate
 from lab.releases import Release
 from lab.story import Story
@@ -36,6 +36,11 @@ SQL = [
     ("release_2", "shop", "0004"),
     ("release_2", "shop", "0005"),
 ]
+# Each step's migration, traced statement by statement for the lock modes the guide shows on both tables
+# (lab.trace.trace_steps): the sampler can miss a brief lock.
+ON_BOTH_TABLES = {"traced_lock_modes": ORDERS, "referenced.traced_lock_modes": CUSTOMERS}
+TRACED = {"unsafe": (UNSAFE, ["0002"], ON_BOTH_TABLES), "without_index": (WITHOUT_INDEX, ["0002"], ON_BOTH_TABLES),
+          **{label: (RELEASE_2, [migration], ON_BOTH_TABLES) for label, migration in STEPS.items()}}
 
 
 def tables(database, rows: int, story: Story) -> None:
@@ -84,7 +89,9 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
             if label == "validate":
                 link_orders(database, rows, story)
             reports[label] = step(database, label, story)
-    return {label: {"figures": figures(report), "report": report} for label, report in reports.items()}
+    results = {label: {"figures": figures(report), "report": report} for label, report in reports.items()}
+    trace.trace_steps(TRACED, results, engine, new_database, story)
+    return results
 
 
 CUSTOMER_WRITES = ("sign_up_a_customer", "rename_a_customer")  # release 1's writes to the referenced table

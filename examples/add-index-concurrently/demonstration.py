@@ -6,7 +6,7 @@ Used by ``nox -s demo -- add-index-concurrently`` (to tell it), by
 
 from __future__ import annotations
 
-from lab import verbs
+from lab import trace, verbs
 from lab.deploy import DeployReport
 from lab.releases import Release
 from lab.story import Story
@@ -21,6 +21,9 @@ SAFE = Release(SLUG, "release_2")  # the same migration, edited to build concurr
 # What the evidence records: the operation each deploy ran, and the migrations whose SQL the guide shows.
 OPERATIONS = {"unsafe": "AddIndex", "safe": "AddIndexConcurrently"}
 SQL = [("release_2_unsafe", "shop", "0002"), ("release_2", "shop", "0002")]
+# Each step's migration, traced statement by statement for the lock modes the guide shows (lab.trace.trace_steps).
+TRACED = {label: (release, ["0002"], {"traced_lock_modes": TABLE}) for label, release in (("unsafe", UNSAFE),
+                                                                                           ("safe", SAFE))}
 
 
 def orders_table(database, rows: int, story: Story) -> None:
@@ -42,4 +45,5 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
         orders_table(database, rows, story)
         report = deploy(database, release, story)
         results[label] = {"figures": report.figures(TABLE), "report": report}
+    trace.trace_steps(TRACED, results, engine, new_database, story)
     return results

@@ -1,6 +1,6 @@
 """The guide's story on a real database: a backup taken while the site serves, the destructive release, and the
-restore drill that proves nothing the drop took is lost; what backups cost as the table grows; and what
-``dumpdata`` would have saved instead.
+restore drill that proves nothing the drop took is lost; the targeted export of only what the release drops, loaded
+back and checked the same way; what each costs as the table grows; and what ``dumpdata`` would have saved instead.
 
 The releases are remove-a-field's: release 2 forgets a field and a model in Django's state, release 3 drops the
 column and the table.
@@ -11,12 +11,12 @@ and by the tests (to check it).
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from lab import backups, schema, verbs
+from lab import backups, verbs
 from lab.deploy import DeployReport
 from lab.engines import Database, EngineUnavailable
 from lab.fill import fill
@@ -32,17 +32,40 @@ COUPON_COLUMNS = {"code": "i", "percent_off": "i % 50"}
 RELEASE_1 = Release(SLUG, "release_1")
 RELEASE_2 = Release(SLUG, "release_2")  # the code forgets legacy_code and Coupon; the database keeps them
 RELEASE_3 = Release(SLUG, "release_3")  # drops the column and the table
-# The data release 3 destroys, as SQL: every product's legacy code that release 1 wrote, and every coupon.
-DESTROYED = {
-    "legacy codes": f"SELECT id, legacy_code FROM {TABLE} WHERE legacy_code IS NOT NULL ORDER BY id",
-    "coupons": f"SELECT id, code, percent_off FROM {COUPONS} ORDER BY id",
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """One kind of data release 3 destroys: the rows ``where`` keeps of ``table``, exported into the file ``file``
+    (and the engine's suffix), and the table of its own, ``into``, it is loaded into, with its columns (the key
+    first) and their types."""
+
+    table: str
+    where: str | None
+    file: str
+    into: str
+    columns: dict[str, str]
+
+    def path(self, folder: Path, database: Database) -> Path:
+        return folder / f"{self.file}{backups.EXPORT_SUFFIXES[database.engine.vendor]}"
+
+
+# The data release 3 destroys: every product's legacy code that release 1 wrote (release 2 writes none: NULL), with
+# the key to put it back by; and every coupon, all its columns.
+DROPPED = {
+    "legacy codes": Dropped(TABLE, "legacy_code IS NOT NULL", "legacy_codes", "kept_legacy_codes",
+                            {"id": "bigint PRIMARY KEY", "legacy_code": "varchar(20) NOT NULL"}),
+    "coupons": Dropped(COUPONS, None, "coupons", "kept_coupons",
+                       {"id": "bigint PRIMARY KEY", "code": "varchar(20) NOT NULL", "percent_off": "integer NOT NULL"}),
 }
 OPERATIONS = {
     "backup": "Backup while release 2 serves",
     "drop": "Release 3 rolled out: DROP COLUMN, DROP TABLE",
     "restore": "Restore into a new database",
+    "kept": "Targeted export while release 2 serves, loaded into a new database",
     "small": "Backup and restore, a tenth of the rows",
     "large": "Backup and restore, every row",
+    "export": "Targeted export and load, every row",
     "dumpdata": "manage.py dumpdata of release 2",
     "during_dump": "Release 3's migration while pg_dump runs",
     "during_dump_timeout": "The same, lock_timeout 100 ms",
@@ -66,20 +89,38 @@ def shop_at_release_2(database: Database, rows: int, story: Story) -> None:
 
 
 def destroyed(database: Database) -> dict[str, tuple[int, str] | None]:
-    """The data release 3 destroys, per kind: its rows and their SHA-256, or None once it is gone."""
-    present = {"legacy codes": "legacy_code" in schema.columns(database, TABLE),
-               "coupons": schema.table_exists(database, COUPONS)}
+    """The data release 3 destroys, per kind: its rows and their SHA-256 in key order, or None once it is gone."""
     found = {}
-    with database.connect() as connection:
-        cursor = connection.cursor()
-        for kind, query in DESTROYED.items():
-            if not present[kind]:
-                found[kind] = None
-                continue
-            cursor.execute(query)
-            rows = cursor.fetchall()
-            found[kind] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+    for kind, dropped in DROPPED.items():
+        digest = backups.digest(database, dropped.table, list(dropped.columns), where=dropped.where)
+        found[kind] = (digest.rows, digest.sha256) if digest else None
     return found
+
+
+def kept(database: Database) -> dict[str, tuple[int, str] | None]:
+    """What the targeted export, loaded into ``database``, holds of each kind: rows and SHA-256 as
+    :func:`destroyed` counts and hashes them in the live database."""
+    found = {}
+    for kind, dropped in DROPPED.items():
+        digest = backups.digest(database, dropped.into, list(dropped.columns))
+        found[kind] = (digest.rows, digest.sha256) if digest else None
+    return found
+
+
+def export_dropped(database: Database, folder: Path) -> backups.Timed:
+    """The targeted export: for each kind of data release 3 drops, its columns and key, exported with the engine's
+    own client into a file of ``folder``; their size and time together."""
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = [backups.export_rows(database, dropped.table, list(dropped.columns), dropped.path(folder, database),
+                                 where=dropped.where) for dropped in DROPPED.values()]
+    return backups.Timed(folder, sum(t.bytes for t in taken), sum(t.seconds for t in taken))
+
+
+def load_dropped(folder: Path, database: Database) -> backups.Timed:
+    """Load the files of :func:`export_dropped` into tables of their own in ``database``."""
+    loaded = [backups.load_rows(dropped.path(folder, database), database, dropped.into, dropped.columns)
+              for dropped in DROPPED.values()]
+    return backups.Timed(folder, sum(t.bytes for t in loaded), sum(t.seconds for t in loaded))
 
 
 def lost(before: dict, after: dict) -> int:
@@ -97,6 +138,16 @@ def timed_backup(database: Database, path: Path) -> CommandRun:
         return CommandRun(("backup", str(path)), 1, "", str(failure), started, time.time() - started)
 
 
+def timed_export(database: Database, folder: Path) -> CommandRun:
+    """:func:`export_dropped` as a step a deploy verb can time and watch."""
+    started = time.time()
+    try:
+        taken = export_dropped(database, folder)
+        return CommandRun(("export", str(folder)), 0, f"{taken.bytes}", "", started, taken.seconds)
+    except (RuntimeError, EngineUnavailable) as failure:
+        return CommandRun(("export", str(folder)), 1, "", str(failure), started, time.time() - started)
+
+
 def dump_locks(report: DeployReport) -> list[str] | None:
     """The table locks the backup's own session was seen holding on the products table (PostgreSQL's pg_dump names
     itself ``pg_dump``); None where the engine shows no lock modes."""
@@ -106,7 +157,8 @@ def dump_locks(report: DeployReport) -> list[str] | None:
 
 
 def drill(engine, rows: int, story: Story, new_database, folder: Path) -> dict:
-    """Release 2 rolled out; a backup while it serves; the backup restored and checked; only then release 3."""
+    """Release 2 rolled out; a backup while it serves, restored and checked; the targeted export while it serves,
+    loaded and checked; the log position noted; only then release 3."""
     database = new_database(engine)
     shop(database, rows, story)
     rolling(database, RELEASE_1, RELEASE_2, story, [TABLE, COUPONS])
@@ -124,16 +176,34 @@ def drill(engine, rows: int, story: Story, new_database, folder: Path) -> dict:
     back = destroyed(restored)
     if lost(before, back):  # the backup does not work: no drop
         raise RuntimeError(f"the restore lacks {lost(before, back):,} rows of what release 3 would drop")
+    # The targeted export, for a database too big to dump and restore whole: only what release 3 drops.
+    exports = folder / f"export-{engine.id}"
+    export = verbs.serve_while(database, RELEASE_2, "Exporting what release 3 drops",
+                               lambda: timed_export(database, exports), story, [TABLE, COUPONS])
+    if not export.migration.ok:  # no drop without a copy of what it drops
+        raise RuntimeError(f"the export failed, so release 3 is not deployed: {export.migration.stderr}")
+    loaded = new_database(engine)
+    with story.step("Loading the export into tables of their own in a new database"):
+        load = load_dropped(exports, loaded)
+    live, held = destroyed(database), kept(loaded)  # checked against the live rows, just before the drop
+    if lost(live, held):
+        raise RuntimeError(f"the export lacks {lost(live, held):,} rows of what release 3 would drop")
+    # Where a point-in-time recovery would stop: just before the migration that drops.
+    position = backups.log_position(database)
+    story.say(f"Log position before release 3: {position or 'none (no log of changes to recover from)'}")
     drop = rolling(database, RELEASE_2, RELEASE_3, story, [TABLE, COUPONS])
     gone = destroyed(database)
     story.say(f"Rows of the data release 3 drops: {sum(c for c, _ in before.values()):,}; "
-              f"{lost(before, back):,} missing from the restore; {lost(before, gone):,} gone after release 3")
+              f"{lost(before, back):,} missing from the restore, {lost(live, held):,} from the export; "
+              f"{lost(before, gone):,} gone after release 3")
     return {"backup": backup, "drop": drop, "restore": restore, "before": before, "gone": gone, "back": back,
-            "unchanged": unchanged, "backup_bytes": int(backup.migration.stdout or 0)}
+            "unchanged": unchanged, "backup_bytes": int(backup.migration.stdout or 0),
+            "export": export, "load": load, "live": live, "kept": held, "position": position}
 
 
 def sizes(engine, rows: int, story: Story, new_database, folder: Path) -> dict:
-    """Backup and restore times at a tenth of ``rows`` and at ``rows``, the site idle."""
+    """Backup and restore times at a tenth of ``rows`` and at ``rows``, and the targeted export's and its load's at
+    ``rows``, the site idle."""
     measured = {}
     for label, count in (("small", max(rows // 10, 1)), ("large", rows)):
         database = new_database(engine)
@@ -149,6 +219,18 @@ def sizes(engine, rows: int, story: Story, new_database, folder: Path) -> dict:
                            "restore_ms": round(restore.seconds * 1000), "backup_mb": round(taken.bytes / 1e6, 1)}
         story.say(f"{count:,} rows: backup {taken.seconds:.1f} s ({taken.bytes / 1e6:.1f} MB), "
                   f"restore {restore.seconds:.1f} s")
+    # The same database, every row: the targeted export of what release 3 would drop, and its load, for the guide
+    # to set beside the backup and the restore (under the same figure names).
+    with story.step(f"Exporting what release 3 drops, and loading it, at {rows:,} products"):
+        exported = export_dropped(database, folder / f"export-{rows}-{engine.id}")
+        loaded = new_database(engine)
+        load = load_dropped(exported.path, loaded)
+    if lost(destroyed(database), kept(loaded)):
+        raise RuntimeError(f"the export of {rows:,} products differs from the database it came from")
+    measured["export"] = {"rows": rows, "backup_ms": round(exported.seconds * 1000),
+                          "restore_ms": round(load.seconds * 1000), "backup_mb": round(exported.bytes / 1e6, 1)}
+    story.say(f"{rows:,} rows: export {exported.seconds:.1f} s ({exported.bytes / 1e6:.1f} MB), "
+              f"load {load.seconds:.1f} s")
     return measured
 
 
@@ -235,6 +317,10 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
                  "figures": done["drop"].figures(TABLE) | {"values_lost": lost(done["before"], done["gone"])}},
         "restore": {"rows": small, "figures": {"restore_ms": round(done["restore"].seconds * 1000),
                                                "values_lost": lost(done["before"], done["back"])}},
+        # The export's session is the engine's client, not a migration's: the migration's lock figures do not apply.
+        "kept": {"report": done["export"], "rows": small, "figures": done["export"].figures(TABLE)
+                 | {"lock_modes": None, "lock_held_ms": None, "values_lost": lost(done["live"], done["kept"]),
+                    "restore_ms": round(done["load"].seconds * 1000)}},
         "dumpdata": {"rows": small, "figures": dumped},
     }
     for label, figures in measured.items():

@@ -10,9 +10,10 @@ from __future__ import annotations
 from lab import templates
 from lab.engines import Database
 from lab.fill import fill
+from lab.locks import BLOCKS, RANK
 from lab.releases import Release
 from lab.story import Story
-from lab.trace import BLOCKS, EXACT, OBSERVED, RANK, SQLITE, MigrationTrace, migrate_before, trace_chain
+from lab.trace import EXACT, OBSERVED, SQLITE, MigrationTrace, migrate_before, trace_chain
 
 SLUG = "lock-reference"
 APP = "shop"

@@ -6,7 +6,7 @@ Used by ``nox -s demo -- remove-a-field`` (to tell it), by ``nox -s evidence``
 
 from __future__ import annotations
 
-from lab import verbs
+from lab import trace, verbs
 from lab.deploy import DeployReport, run_sql
 from lab.releases import Release
 from lab.rolling import RollingReport, rolling
@@ -41,6 +41,10 @@ SQL = [
     ("release_2", "shop", "0002"),
     ("release_3", "shop", "0003"),
 ]
+# The two releases' migrations, traced statement by statement for the lock modes the guide shows
+# (lab.trace.trace_steps): the sampler can miss a brief lock.
+TRACED = {"release_2": (RELEASE_2, ["0002"], {"traced_lock_modes": TABLE}),
+          "release_3": (RELEASE_3, ["0003"], {"traced_lock_modes": TABLE})}
 
 
 def products_table(database, rows: int, story: Story) -> None:
@@ -84,4 +88,6 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
         database = new_database(engine)
         products_table(database, rows, story)
         reports["mariadb_default"] = default_while_release_1_serves(database, story)
-    return {label: {"figures": report.figures(TABLE), "report": report} for label, report in reports.items()}
+    results = {label: {"figures": report.figures(TABLE), "report": report} for label, report in reports.items()}
+    trace.trace_steps(TRACED, results, engine, new_database, story)
+    return results

@@ -28,6 +28,8 @@ NO_DUAL_WRITE = Release(SLUG, "release_2_no_dual_write")  # adds sku, but writes
 READ_NEW = Release(SLUG, "release_3")  # reads sku, writes both; code made nullable
 STOP_OLD = Release(SLUG, "release_4")  # sku alone; Django's state forgets code
 DROP_OLD = Release(SLUG, "release_5")  # drops the code column
+# Release 4 without release 3 before it: the old column still NOT NULL when the code stops writing it (a contrast).
+STOP_OLD_WITHOUT_NULLABLE = Release(SLUG, "release_4_without_nullable")
 COPY_COMMAND = "copy_code_to_sku"
 OPERATIONS = {
     "unsafe": "RenameModel, RenameField",

@@ -97,17 +97,23 @@ class IndexColumnConcurrently(migrations.operations.base.Operation):
             schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(self.name)}")
 
     def _found(self, schema_editor):
-        """None if there is no index of that name; "valid" if it is this one, built; "invalid" for what any failed
-        build left (a failed build's index can be of any definition: it is dropped)."""
+        """None if there is no index of that name; "valid" if it is this one, built; "invalid" for what a failed
+        build left (a failed build's index can be of any definition: it is dropped). An INVALID index that a build
+        is still making (a killed deploy's, which the server goes on building) is refused, naming the build."""
         with schema_editor.connection.cursor() as cursor:
             cursor.execute(
                 "SELECT indisvalid, indrelid = to_regclass(%s) AND NOT indisunique AND "
-                "split_part(pg_get_indexdef(indexrelid), ' USING ', 2) = 'btree (' || quote_ident(%s) || ')' "
+                "split_part(pg_get_indexdef(indexrelid), ' USING ', 2) = 'btree (' || quote_ident(%s) || ')', "
+                "(SELECT min(pid) FROM pg_stat_progress_create_index WHERE index_relid = indexrelid) "
                 "FROM pg_index WHERE indexrelid = to_regclass(%s)",
                 [schema_editor.quote_name(self.table), self.column, schema_editor.quote_name(self.name)])
             found = cursor.fetchone()
         if found is None:
             return None
+        if not found[0] and found[2] is not None:
+            raise NotSupportedError(
+                f'index "{self.name}" is INVALID and a build (pid {found[2]}) is still making it: wait for it to end, '
+                "or cancel it (SELECT pg_cancel_backend(pid)), then migrate again")
         if not found[0]:
             return "invalid"
         if not found[1]:

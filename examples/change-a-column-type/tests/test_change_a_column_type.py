@@ -1,6 +1,8 @@
 """The claims of guides/change-a-column-type.md, checked on real engines."""
 
 import re
+import threading
+import time
 
 import pytest
 
@@ -418,6 +420,34 @@ def test_the_index_step_replaces_an_index_a_failed_build_left(postgresql_engine,
           lambda found: found is not None and found[0] and found[1].endswith("(views_bigint)"),
           index_on_views_bigint(database), contrast="the index the failed build left", against=lambda: left,
           observed=str, guide=GUIDE, engine=postgresql_engine)
+
+
+def test_the_index_step_leaves_alone_an_index_a_build_is_still_making(postgresql_engine, new_database):
+    def migrated_while(building: bool) -> CommandRun:
+        """0003 run while a build of its index (a killed deploy's, going on in the server) is still making it, held
+        in its last wait by an older snapshot; or, with ``building`` false, once that build was cancelled."""
+        database = at_release_2(postgresql_engine, new_database, copied=True)
+        build = f'CREATE INDEX CONCURRENTLY "shop_product_views_bigint_idx" ON {demo.PRODUCTS} ("views_bigint")'
+        with OpenTransaction(database, "django_migrations", seconds=3, isolation="REPEATABLE READ"):
+            thread = threading.Thread(target=run_sql, args=(database, build), daemon=True)
+            thread.start()
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline and not scalar(
+                    database, "SELECT count(*) FROM pg_stat_progress_create_index WHERE index_relid = "
+                              "to_regclass('shop_product_views_bigint_idx')"):
+                time.sleep(0.02)
+            if not building:
+                assert run_sql(database, "SELECT pg_cancel_backend(pid) FROM pg_stat_progress_create_index").ok
+                thread.join(timeout=10)
+            run = migrate(demo.RELEASE_3, database, "shop", "0003")
+        thread.join(timeout=10)
+        return run
+
+    check("0003 refuses to drop an INVALID index that a build is still making, and names the build",
+          lambda run: not run.ok and "is still making it" in run.stderr and "pid" in run.stderr, migrated_while(True),
+          contrast="the same index once its build was cancelled: INVALID, no build left",
+          against=lambda: migrated_while(False), observed=lambda run: run.error_line() or "succeeded", guide=GUIDE,
+          engine=postgresql_engine)
 
 
 def test_the_index_step_keeps_the_index_a_killed_deploy_finished(postgresql_engine, new_database):

@@ -6,6 +6,7 @@ import pytest
 
 from lab import evidence, schema
 from lab.claims import check
+from lab.deploy import migrate
 from lab.engines import sqlite_engine
 from lab.releases import example_module, releases
 from lab.rolling import MIGRATION, RollingReport
@@ -98,12 +99,31 @@ def test_the_generated_migration_renames_the_table_and_back_and_the_edited_one_r
 
 
 @pytest.mark.rolls
-def test_every_step_of_expand_and_contract_fails_no_request(story, engine):
-    for report in story["safe"]["steps"].values():
+def test_every_step_of_expand_and_contract_fails_no_request(story, engine, module_databases):
+    def over(old, new) -> RollingReport:
+        """``new`` rolled out over ``old``, on a fresh table migrated to ``old``'s schema."""
+        database = module_databases(engine)
+        demo.products_table(database, QUIET)
+        assert migrate(old, database).ok
+        return demo.roll_out(database, old, new, QUIET)
+
+    # Each step against the mistake its precaution prevents: renaming in place instead of expanding; release 4
+    # without release 3, which made the old column nullable before the code stopped writing it; release 5 while
+    # release 3, which still writes the old column, serves.
+    contrasts = {
+        "expand": ("RenameField and RenameModel", lambda: story["unsafe"]),
+        "read_new": ("RenameField and RenameModel", lambda: story["unsafe"]),
+        "stop_old": ("release 4 rolled out over release 2, the old column still NOT NULL",
+                     lambda: over(demo.EXPAND, demo.STOP_OLD_WITHOUT_NULLABLE)),
+        "drop_old": ("release 5 rolled out over release 3, which still writes the old column",
+                     lambda: over(demo.READ_NEW, demo.DROP_OLD)),
+    }
+    assert contrasts.keys() == story["safe"]["steps"].keys()
+    for label, report in story["safe"]["steps"].items():
+        contrast, against = contrasts[label]
         check(f"rolling {report.new.release} out over {report.old.release} fails no request",
               lambda r: r.migration.ok and r.old.operations > 0 and r.new.operations > 0 and not r.failures,
-              report, contrast="RenameField and RenameModel", against=lambda: story["unsafe"],
-              observed=summary, guide=GUIDE, engine=engine)
+              report, contrast=contrast, against=against, observed=summary, guide=GUIDE, engine=engine)
     assert story["safe"]["copy"].ok, story["safe"]["copy"].stderr
     assert "code" not in schema.columns(story["safe_database"], demo.TABLE)
 

@@ -65,7 +65,7 @@ def test_one_release_breaks_the_rollout(story, engine):
         # One transaction under a lock no insert passes (PostgreSQL's ACCESS EXCLUSIVE, SQLite's write lock): no NULL
         # can land between the UPDATE and the NOT NULL, so the migration succeeds.
         assert report.migration.ok, report.summary()
-    if report.migration.ok:  # then only the inserts of release 1 failed: its reads and updates went on
+    if report.migration.ok:  # then only the inserts of release 1 failed (the guide lists the errors recorded)
         assert {s.name for s in report.old.samples if s.error} == {"add_product"}, report.summary()
     else:  # MariaDB: a NULL landed before the MODIFY ended; what ran before it stays, and Django recorded nothing
         error = report.migration.error_line()

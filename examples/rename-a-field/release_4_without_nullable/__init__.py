@@ -1,0 +1,1 @@
+../release_4/__init__.py

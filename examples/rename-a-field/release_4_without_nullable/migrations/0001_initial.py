@@ -1,0 +1,1 @@
+../../release_4/migrations/0001_initial.py

@@ -1,0 +1,1 @@
+../../release_4/migrations/0002_product_sku.py

@@ -1,0 +1,1 @@
+../../release_4/migrations/__init__.py

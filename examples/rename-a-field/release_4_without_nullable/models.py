@@ -1,0 +1,1 @@
+../release_4/models.py

@@ -1,0 +1,65 @@
+"""The lock modes the guides' tables show, traced when the evidence was recorded, are what a new trace finds.
+
+A demonstration lists in ``TRACED`` the migrations of each step whose lock modes its guide shows; ``nox -s evidence``
+traces them statement by statement (:func:`lab.trace.trace_steps`). Here each is traced again, on every engine with a
+recorded run of its major version, and must take the same modes; the contrast is another step of the same guide whose
+recorded modes differ, which the same comparison must tell apart.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lab import evidence
+from lab.claims import check
+from lab.releases import example_module
+from lab.trace import traced_modes
+
+TRACING = [slug for slug in evidence.examples_with_demonstrations()
+           if getattr(example_module(slug, "demonstration"), "TRACED", None)]
+
+
+def recorded_run(slug: str, engine) -> dict | None:
+    """The engine's run in the recorded evidence of ``slug``: this version, or else the same major version."""
+    runs = (evidence.load(slug) or {}).get("runs", [])
+    major = engine.id.split(".")[0]
+    return next((run for run in runs if run["engine"] == engine.id), None) or next(
+        (run for run in runs if run["engine"].split(".")[0] == major), None)
+
+
+def shown(run: dict, label: str, figures: dict) -> dict:
+    """What the guide shows of ``label``'s traced modes, figure by figure."""
+    found = {}
+    for name in figures:
+        value = run[label]
+        for part in name.split("."):
+            value = value[part]
+        found[name] = value
+    return found
+
+
+@pytest.mark.once
+@pytest.mark.parametrize("slug", TRACING)
+def test_the_traced_lock_modes_a_guide_shows_are_traced_again(slug, engine, new_database):
+    if engine.vendor == "sqlite":
+        pytest.skip("SQLite has no lock modes: any schema change locks the whole file for writing")
+    run = recorded_run(slug, engine)
+    if run is None:
+        pytest.skip(f"{slug} has no recorded run on {engine.label}: run nox -s evidence -- {slug}")
+    steps = example_module(slug, "demonstration").TRACED
+    ran = [label for label in steps if label in run]
+    assert ran, f"{slug}: no step of TRACED was recorded on {engine.label}"
+
+    def traced_now(label: str) -> dict:
+        release, migrations, figures = steps[label]
+        traced = traced_modes(release, "shop", migrations, new_database(engine), list(figures.values()))
+        return {name: traced[table] for name, table in figures.items()}
+
+    for label in ran:
+        stated = shown(run, label, steps[label][2])
+        other = next((o for o in ran if shown(run, o, steps[o][2]) != stated), None)
+        assert other, f"{slug}: every step's recorded modes are {stated}: no step to contrast {label} with"
+        check(f"step {label!r}: the lock modes the guide's table shows are those a new trace finds",
+              lambda found: found == stated, traced_now(label),
+              contrast=f"step {other!r}, whose recorded modes differ", against=lambda: traced_now(other),
+              guide=slug, engine=engine)
