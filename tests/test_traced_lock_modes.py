@@ -2,8 +2,8 @@
 
 A demonstration lists in ``TRACED`` the migrations of each step whose lock modes its guide shows; ``nox -s evidence``
 traces them statement by statement (:func:`lab.trace.trace_steps`). Here each is traced again, on every engine with a
-recorded run of its major version, and must take the same modes; the contrast is another step of the same guide whose
-recorded modes differ, which the same comparison must tell apart.
+recorded run of its major version, and must take the same modes; the contrast is a step, of the same guide if one
+differs, else of another, whose recorded modes differ: the same comparison must tell them apart.
 """
 
 from __future__ import annotations
@@ -46,20 +46,34 @@ def test_the_traced_lock_modes_a_guide_shows_are_traced_again(slug, engine, new_
     run = recorded_run(slug, engine)
     if run is None:
         pytest.skip(f"{slug} has no recorded run on {engine.label}: run nox -s evidence -- {slug}")
-    steps = example_module(slug, "demonstration").TRACED
-    ran = [label for label in steps if label in run]
+    ran = [label for label in steps_of(slug) if label in run]
     assert ran, f"{slug}: no step of TRACED was recorded on {engine.label}"
+    # Every traced step of every guide recorded on this engine, this guide's first: where to find a contrast.
+    candidates = [(slug, label) for label in ran] + [
+        (other, label) for other in TRACING if other != slug and (other_run := recorded_run(other, engine))
+        for label in steps_of(other) if label in other_run]
 
-    def traced_now(label: str) -> dict:
-        release, migrations, figures = steps[label]
+    def modes(of: tuple[str, str]) -> list[str]:
+        """The modes recorded for a step on its own table."""
+        other, label = of
+        return recorded_run(other, engine)[label]["traced_lock_modes"]
+
+    def traced_now(of: tuple[str, str]) -> dict:
+        other, label = of
+        release, migrations, figures = steps_of(other)[label]
         traced = traced_modes(release, "shop", migrations, new_database(engine), list(figures.values()))
         return {name: traced[table] for name, table in figures.items()}
 
     for label in ran:
-        stated = shown(run, label, steps[label][2])
-        other = next((o for o in ran if shown(run, o, steps[o][2]) != stated), None)
-        assert other, f"{slug}: every step's recorded modes are {stated}: no step to contrast {label} with"
+        stated = shown(run, label, steps_of(slug)[label][2])
+        other = next((c for c in candidates if modes(c) != modes((slug, label))), None)
+        assert other, f"every step recorded on {engine.label} takes {stated}: no step to contrast {label} with"
         check(f"step {label!r}: the lock modes the guide's table shows are those a new trace finds",
-              lambda found: found == stated, traced_now(label),
-              contrast=f"step {other!r}, whose recorded modes differ", against=lambda: traced_now(other),
-              guide=slug, engine=engine)
+              lambda found: found == stated, traced_now((slug, label)),
+              contrast=f"{other[0]}'s step {other[1]!r}, whose recorded modes differ",
+              against=lambda: traced_now(other), guide=slug, engine=engine)
+
+
+def steps_of(slug: str) -> dict:
+    """The demonstration's TRACED steps: label -> (release, migrations, {figure name: table})."""
+    return example_module(slug, "demonstration").TRACED

@@ -57,9 +57,9 @@ class ValidateConstraintOnPostgreSQL(migrations.operations.base.Operation):
         pass
 
 
-# The timeouts that would cancel a concurrent build, and leave an INVALID index. (PostgreSQL 17's
-# transaction_timeout would too: the guide says to leave it unset for migrate.)
-TIMEOUTS = ("lock_timeout", "statement_timeout")
+# The timeouts that would cancel a concurrent build, and leave an INVALID index; transaction_timeout is PostgreSQL 17's,
+# each is set only where the server has it.
+TIMEOUTS = ("lock_timeout", "statement_timeout", "transaction_timeout")
 SAVED = "migration.saved_"  # prefix of the session settings that keep them meanwhile
 
 
@@ -68,9 +68,9 @@ class AddUniqueConstraintConcurrently(migrations.AddConstraint):
     INDEX``): the schema Django's AddConstraint makes, without holding ACCESS EXCLUSIVE through the build. Django's
     AddConstraint elsewhere. The migration must say ``atomic = False``; a plain UniqueConstraint on fields only.
 
-    The build runs with no lock or statement timeout, whatever the session sets: a timeout would cancel it and leave
-    an INVALID index. The session's own timeouts, as they were, apply again to the ``ALTER TABLE``, which needs
-    ACCESS EXCLUSIVE."""
+    The build runs with no lock, statement or transaction timeout, whatever the session sets: a timeout would cancel
+    it and leave an INVALID index. The session's own timeouts, as they were, apply again to the ``ALTER TABLE``, which
+    needs ACCESS EXCLUSIVE."""
 
     def describe(self):
         return f"Create constraint {self.constraint.name} on {self.model_name}, its index concurrently on PostgreSQL"
@@ -105,15 +105,18 @@ class AddUniqueConstraintConcurrently(migrations.AddConstraint):
             # The session's timeouts are kept in settings of its own, then put back as they were: RESET would drop a
             # value the session SET (a migrate wrapper's lock timeout).
             schema_editor.execute("SELECT " + ",\n       ".join(
-                f"set_config('{SAVED}{setting}', current_setting('{setting}'), false)" for setting in TIMEOUTS))
+                f"set_config('{SAVED}{setting}', coalesce(current_setting('{setting}', true), ''), false)"
+                for setting in TIMEOUTS))
             for setting in TIMEOUTS:
-                schema_editor.execute(f"SET {setting} = 0")
+                schema_editor.execute(f"SELECT set_config('{setting}', '0', false) "
+                                      f"WHERE current_setting('{setting}', true) IS NOT NULL")
             try:
                 schema_editor.execute(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} "
                                       f"({', '.join(qn(column) for column in columns)})")
             finally:
-                schema_editor.execute("SELECT " + ",\n       ".join(
-                    f"set_config('{setting}', current_setting('{SAVED}{setting}'), false)" for setting in TIMEOUTS))
+                for setting in TIMEOUTS:
+                    schema_editor.execute(f"SELECT set_config('{setting}', current_setting('{SAVED}{setting}'), false) "
+                                          f"WHERE current_setting('{setting}', true) IS NOT NULL")
         # Makes the index the constraint's own, under ACCESS EXCLUSIVE for a moment: no scan, no build.
         schema_editor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}")
 

@@ -138,24 +138,30 @@ from django.core.management import call_command
 from django.db import connection
 call_command("migrate", verbosity=0)
 with connection.cursor() as cursor:
-    cursor.execute("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
+    cursor.execute("SELECT current_setting('lock_timeout'), current_setting('statement_timeout'), "
+                   "current_setting('transaction_timeout', true)")
     print(*cursor.fetchone())
 """
 
 
 def test_the_build_waits_whatever_lock_timeout_the_deploy_sets_then_gives_it_back(postgresql_engine, new_database):
+    # PostgreSQL 17's transaction_timeout ends the session of a statement that outlasts it: 1 s, under the wait.
+    transaction = postgresql_engine.major >= 17
+    expected = ["300ms", "1min", "1s" if transaction else "None"]
+
     def built(statement: str | None):
         database = _orders(postgresql_engine, new_database)
-        timed = database.with_options(options="-c lock_timeout=300ms -c statement_timeout=1min")
+        timed = database.with_options(options="-c lock_timeout=300ms -c statement_timeout=1min"
+                                      + (" -c transaction_timeout=1s" if transaction else ""))
         # A report's snapshot, open 1.5 s: a concurrent build waits for it before it finishes.
         with OpenTransaction(database, "django_migrations", seconds=1.5, isolation="REPEATABLE READ"):
             run = demo.SAFE.run_python(MIGRATE_PRINTING_TIMEOUTS, database=timed) if statement is None \
                 else run_sql(timed, statement)
         return run, schema.indexes(database, demo.TABLE).get(demo.INDEX)
 
-    check("with a 300 ms lock timeout on migrate's connections, the build waits for an older snapshot and succeeds, "
-          "and the session's lock and statement timeouts are back after it",
-          lambda found: found[0].ok and found[1] is True and found[0].stdout.split() == ["300ms", "1min"], built(None),
+    check("with a 300 ms lock timeout (and on PostgreSQL 17+ a 1 s transaction timeout) on migrate's connections, the "
+          "build waits 1.5 s for an older snapshot and succeeds, and the session's timeouts are back after it",
+          lambda found: found[0].ok and found[1] is True and found[0].stdout.split() == expected, built(None),
           contrast="the same build statement under that timeout",
           against=lambda: built(f"CREATE INDEX CONCURRENTLY {demo.INDEX} ON {demo.TABLE} (customer_id)"),
           observed=lambda found: f"index valid: {found[1]}\n{found[0].stdout}{found[0].stderr[-600:]}",

@@ -1,8 +1,11 @@
 --
 -- Create index order_customer_idx on order, concurrently on PostgreSQL
 --
-SELECT set_config('migration.saved_lock_timeout', current_setting('lock_timeout'), false), set_config('migration.saved_statement_timeout', current_setting('statement_timeout'), false);
-SET lock_timeout = 0;
-SET statement_timeout = 0;
+SELECT set_config('migration.saved_lock_timeout', coalesce(current_setting('lock_timeout', true), ''), false), set_config('migration.saved_statement_timeout', coalesce(current_setting('statement_timeout', true), ''), false), set_config('migration.saved_transaction_timeout', coalesce(current_setting('transaction_timeout', true), ''), false);
+SELECT set_config('lock_timeout', '0', false) WHERE current_setting('lock_timeout', true) IS NOT NULL;
+SELECT set_config('statement_timeout', '0', false) WHERE current_setting('statement_timeout', true) IS NOT NULL;
+SELECT set_config('transaction_timeout', '0', false) WHERE current_setting('transaction_timeout', true) IS NOT NULL;
 CREATE INDEX CONCURRENTLY "order_customer_idx" ON "shop_order" ("customer_id");
-SELECT set_config('lock_timeout', current_setting('migration.saved_lock_timeout'), false), set_config('statement_timeout', current_setting('migration.saved_statement_timeout'), false);
+SELECT set_config('lock_timeout', current_setting('migration.saved_lock_timeout'), false) WHERE current_setting('lock_timeout', true) IS NOT NULL;
+SELECT set_config('statement_timeout', current_setting('migration.saved_statement_timeout'), false) WHERE current_setting('statement_timeout', true) IS NOT NULL;
+SELECT set_config('transaction_timeout', current_setting('migration.saved_transaction_timeout'), false) WHERE current_setting('transaction_timeout', true) IS NOT NULL;
