@@ -9,6 +9,8 @@ from contextlib import nullcontext
 from django.db import NotSupportedError, ProgrammingError, migrations, transaction
 from django.db.models import UniqueConstraint
 
+from .timeouts import timeouts_lifted
+
 
 class AddConstraintNotValidOnPostgreSQL(migrations.AddConstraint):
     """Django's AddConstraintNotValid on PostgreSQL: the CHECK holds for every row written from now on, and the rows
@@ -57,12 +59,6 @@ class ValidateConstraintOnPostgreSQL(migrations.operations.base.Operation):
         pass
 
 
-# The timeouts that would cancel a concurrent build, and leave an INVALID index; transaction_timeout is PostgreSQL 17's,
-# each is set only where the server has it.
-TIMEOUTS = ("lock_timeout", "statement_timeout", "transaction_timeout")
-SAVED = "migration.saved_"  # prefix of the session settings that keep them meanwhile
-
-
 class AddUniqueConstraintConcurrently(migrations.AddConstraint):
     """On PostgreSQL, a unique index built concurrently, then made the constraint (``ADD CONSTRAINT … UNIQUE USING
     INDEX``): the schema Django's AddConstraint makes, without holding ACCESS EXCLUSIVE through the build. Django's
@@ -102,21 +98,9 @@ class AddUniqueConstraintConcurrently(migrations.AddConstraint):
         if found == "constraint":
             return
         if found is None:
-            # The session's timeouts are kept in settings of its own, then put back as they were: RESET would drop a
-            # value the session SET (a migrate wrapper's lock timeout).
-            schema_editor.execute("SELECT " + ",\n       ".join(
-                f"set_config('{SAVED}{setting}', coalesce(current_setting('{setting}', true), ''), false)"
-                for setting in TIMEOUTS))
-            for setting in TIMEOUTS:
-                schema_editor.execute(f"SELECT set_config('{setting}', '0', false) "
-                                      f"WHERE current_setting('{setting}', true) IS NOT NULL")
-            try:
+            with timeouts_lifted(schema_editor):
                 schema_editor.execute(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} "
                                       f"({', '.join(qn(column) for column in columns)})")
-            finally:
-                for setting in TIMEOUTS:
-                    schema_editor.execute(f"SELECT set_config('{setting}', current_setting('{SAVED}{setting}'), false) "
-                                          f"WHERE current_setting('{setting}', true) IS NOT NULL")
         # Makes the index the constraint's own, under ACCESS EXCLUSIVE for a moment: no scan, no build.
         schema_editor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}")
 

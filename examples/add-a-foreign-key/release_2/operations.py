@@ -4,10 +4,10 @@ Each step can run again after a failure: what a step already did is found and ke
 guides/add-a-foreign-key.md.
 """
 
-from contextlib import contextmanager
-
 from django.db import NotSupportedError, ProgrammingError, migrations
 from django.db.models import NOT_PROVIDED
+
+from .timeouts import timeouts_lifted
 
 
 class AddForeignKeyColumn(migrations.AddField):
@@ -56,33 +56,6 @@ def _refuse_another_column(schema_editor, table, column, column_type):
         raise ProgrammingError(f'column "{column}" of {table} exists already as {found[0]}'
                                f"{' NOT NULL' if found[1] else ''}, not as the nullable {column_type} this step "
                                "adds: rename or drop it, then migrate again.")
-
-
-# The timeouts that would cancel a concurrent build and leave an INVALID index: the deploy's lock timeout, say.
-TIMEOUTS = ("lock_timeout", "statement_timeout", "transaction_timeout")
-
-
-@contextmanager
-def timeouts_lifted(schema_editor):
-    """No lock, statement or transaction timeout for what runs inside; the session's own values back after, even if it
-    fails.
-
-    A concurrent build waits for older transactions under SHARE UPDATE EXCLUSIVE, which lets reads and writes through:
-    its wait costs the site nothing. The values are kept in the session (no transaction here), so this needs a direct
-    connection to PostgreSQL or a session-mode pool, where the restore reaches the session that set them."""
-    # Each set only where the server has it: transaction_timeout is PostgreSQL 17's.
-    schema_editor.execute("SELECT " + ", ".join(
-        f"set_config('migration.saved_{name}', coalesce(current_setting('{name}', true), ''), false)"
-        for name in TIMEOUTS))
-    for name in TIMEOUTS:
-        schema_editor.execute(f"SELECT set_config('{name}', '0', false) "
-                              f"WHERE current_setting('{name}', true) IS NOT NULL")
-    try:
-        yield
-    finally:
-        for name in TIMEOUTS:
-            schema_editor.execute(f"SELECT set_config('{name}', current_setting('migration.saved_{name}'), false) "
-                                  f"WHERE current_setting('{name}', true) IS NOT NULL")
 
 
 class AddIndexConcurrentlyOnPostgreSQL(migrations.AddIndex):

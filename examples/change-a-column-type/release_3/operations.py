@@ -5,9 +5,9 @@ another engine :class:`RunSQLOnPostgreSQL` does nothing and :class:`AlterFieldEl
 ``makemigrations`` wrote it. See guides/change-a-column-type.md.
 """
 
-from contextlib import contextmanager
-
 from django.db import NotSupportedError, migrations
+
+from .timeouts import timeouts_lifted
 
 
 class RunSQLOnPostgreSQL(migrations.RunSQL):
@@ -32,33 +32,6 @@ class AlterFieldElsewhere(migrations.AlterField):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor != "postgresql":
             super().database_backwards(app_label, schema_editor, from_state, to_state)
-
-
-# The timeouts that would cancel a concurrent build and leave an INVALID index: the deploy's lock timeout, say.
-TIMEOUTS = ("lock_timeout", "statement_timeout", "transaction_timeout")
-
-
-@contextmanager
-def timeouts_lifted(schema_editor):
-    """No lock, statement or transaction timeout for what runs inside; the session's own values back after, even if it
-    fails.
-
-    A concurrent build waits for older transactions under SHARE UPDATE EXCLUSIVE, which lets reads and writes through:
-    its wait costs the site nothing. The values are kept in the session (no transaction here), so this needs a direct
-    connection to PostgreSQL or a session-mode pool, where the restore reaches the session that set them."""
-    # Each set only where the server has it: transaction_timeout is PostgreSQL 17's.
-    schema_editor.execute("SELECT " + ", ".join(
-        f"set_config('migration.saved_{name}', coalesce(current_setting('{name}', true), ''), false)"
-        for name in TIMEOUTS))
-    for name in TIMEOUTS:
-        schema_editor.execute(f"SELECT set_config('{name}', '0', false) "
-                              f"WHERE current_setting('{name}', true) IS NOT NULL")
-    try:
-        yield
-    finally:
-        for name in TIMEOUTS:
-            schema_editor.execute(f"SELECT set_config('{name}', current_setting('migration.saved_{name}'), false) "
-                                  f"WHERE current_setting('{name}', true) IS NOT NULL")
 
 
 class IndexColumnConcurrently(migrations.operations.base.Operation):

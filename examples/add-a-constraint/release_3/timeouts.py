@@ -1,0 +1,1 @@
+../../add-index-concurrently/release_2/timeouts.py

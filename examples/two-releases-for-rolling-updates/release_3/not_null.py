@@ -1,0 +1,1 @@
+../../add-a-column-and-fill-it/release_3/not_null.py
