@@ -53,23 +53,28 @@ def test_the_traced_lock_modes_a_guide_shows_are_traced_again(slug, engine, new_
         (other, label) for other in TRACING if other != slug and (other_run := recorded_run(other, engine))
         for label in steps_of(other) if label in other_run]
 
-    def modes(of: tuple[str, str]) -> list[str]:
-        """The modes recorded for a step on its own table."""
-        other, label = of
-        return recorded_run(other, engine)[label]["traced_lock_modes"]
-
     def traced_now(of: tuple[str, str]) -> dict:
         other, label = of
         release, migrations, figures = steps_of(other)[label]
         traced = traced_modes(release, "shop", migrations, new_database(engine), list(figures.values()))
         return {name: traced[table] for name, table in figures.items()}
 
+    def agrees(found: dict, stated: dict) -> bool:
+        """Whether a trace now gives the modes stated. PostgreSQL's trace is exact: the same modes. MariaDB's locks
+        are seen by polling, which can miss a brief one: each table's strongest mode as stated, and no mode the
+        guide does not list (as the lock reference's tests judge it)."""
+        if engine.vendor != "mysql":
+            return found == stated
+        return found.keys() == stated.keys() and all(
+            found[name][:1] == stated[name][:1] and set(found[name]) <= set(stated[name]) for name in stated)
+
     for label in ran:
         stated = shown(run, label, steps_of(slug)[label][2])
-        other = next((c for c in candidates if modes(c) != modes((slug, label))), None)
-        assert other, f"every step recorded on {engine.label} takes {stated}: no step to contrast {label} with"
+        other = next((c for c in candidates if not agrees(shown(recorded_run(c[0], engine), c[1],
+                                                                steps_of(c[0])[c[1]][2]), stated)), None)
+        assert other, f"every step recorded on {engine.label} agrees with {stated}: no step to contrast {label} with"
         check(f"step {label!r}: the lock modes the guide's table shows are those a new trace finds",
-              lambda found: found == stated, traced_now((slug, label)),
+              lambda found: agrees(found, stated), traced_now((slug, label)),
               contrast=f"{other[0]}'s step {other[1]!r}, whose recorded modes differ",
               against=lambda: traced_now(other), guide=slug, engine=engine)
 
