@@ -78,6 +78,14 @@ def load(slug: str) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def recorded_run(slug: str, engine: engines.Engine) -> dict | None:
+    """The engine's run in the recorded evidence of ``slug``: this version, or else the same major version."""
+    runs = (load(slug) or {}).get("runs", [])
+    major = engine.id.split(".")[0]
+    return next((run for run in runs if run["engine"] == engine.id), None) or next(
+        (run for run in runs if run["engine"].split(".")[0] == major), None)
+
+
 def staleness(slug: str) -> str | None:
     """Why the example's evidence cannot be trusted, or None when it is current."""
     record = load(slug)

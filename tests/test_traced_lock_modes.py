@@ -19,14 +19,6 @@ TRACING = [slug for slug in evidence.examples_with_demonstrations()
            if getattr(example_module(slug, "demonstration"), "TRACED", None)]
 
 
-def recorded_run(slug: str, engine) -> dict | None:
-    """The engine's run in the recorded evidence of ``slug``: this version, or else the same major version."""
-    runs = (evidence.load(slug) or {}).get("runs", [])
-    major = engine.id.split(".")[0]
-    return next((run for run in runs if run["engine"] == engine.id), None) or next(
-        (run for run in runs if run["engine"].split(".")[0] == major), None)
-
-
 def shown(run: dict, label: str, figures: dict) -> dict:
     """What the guide shows of ``label``'s traced modes, figure by figure."""
     found = {}
@@ -43,15 +35,16 @@ def shown(run: dict, label: str, figures: dict) -> dict:
 def test_the_traced_lock_modes_a_guide_shows_are_traced_again(slug, engine, new_database):
     if engine.vendor == "sqlite":
         pytest.skip("SQLite has no lock modes: any schema change locks the whole file for writing")
-    run = recorded_run(slug, engine)
+    run = evidence.recorded_run(slug, engine)
     if run is None:
         pytest.skip(f"{slug} has no recorded run on {engine.label}: run nox -s evidence -- {slug}")
     ran = [label for label in steps_of(slug) if label in run]
     assert ran, f"{slug}: no step of TRACED was recorded on {engine.label}"
-    # Every traced step of every guide recorded on this engine, this guide's first: where to find a contrast.
-    candidates = [(slug, label) for label in ran] + [
-        (other, label) for other in TRACING if other != slug and (other_run := recorded_run(other, engine))
-        for label in steps_of(other) if label in other_run]
+    # Every traced step of every guide recorded on this engine, this guide's first, with what its guide shows: where
+    # to find a contrast. Each record is read once.
+    runs = {slug: run, **{other: evidence.recorded_run(other, engine) for other in TRACING if other != slug}}
+    candidates = [((other, label), shown(other_run, label, steps_of(other)[label][2]))
+                  for other, other_run in runs.items() if other_run for label in steps_of(other) if label in other_run]
 
     def traced_now(of: tuple[str, str]) -> dict:
         other, label = of
@@ -70,8 +63,7 @@ def test_the_traced_lock_modes_a_guide_shows_are_traced_again(slug, engine, new_
 
     for label in ran:
         stated = shown(run, label, steps_of(slug)[label][2])
-        other = next((c for c in candidates if not agrees(shown(recorded_run(c[0], engine), c[1],
-                                                                steps_of(c[0])[c[1]][2]), stated)), None)
+        other = next((step for step, modes in candidates if not agrees(modes, stated)), None)
         assert other, f"every step recorded on {engine.label} agrees with {stated}: no step to contrast {label} with"
         check(f"step {label!r}: the lock modes the guide's table shows are those a new trace finds",
               lambda found: agrees(found, stated), traced_now((slug, label)),

@@ -38,18 +38,10 @@ CONTRASTS = {
 FALLBACK = ["add_index_concurrently", "add_index", "add_nullable", "varchar_shorter", "add_volatile", *LABELS]
 
 
-def recorded_run(engine) -> dict | None:
-    """The engine's run in the recorded evidence: this version, or else the same major version."""
-    runs = (evidence.load(demo.SLUG) or {}).get("runs", [])
-    major = engine.id.split(".")[0]
-    return next((run for run in runs if run["engine"] == engine.id), None) or next(
-        (run for run in runs if run["engine"].split(".")[0] == major), None)
-
-
 @pytest.fixture(scope="module")
 def reference(engine):
     """What the reference states for this engine, and the chain traced once now at the small size."""
-    run = recorded_run(engine)
+    run = evidence.recorded_run(demo.SLUG, engine)
     if run is None:
         pytest.skip(f"the reference has no table for {engine.label}: run nox -s evidence -- {demo.SLUG}")
     database = engine.create_database()
