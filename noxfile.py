@@ -156,6 +156,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "tests/benchmarks/index_build_waits.py", env={"PYTHONPATH": str(ROOT)})
     session.run("python", "tests/benchmarks/fill_speed.py", env={"PYTHONPATH": str(ROOT)})
     session.run("python", "tests/benchmarks/process_start.py", env={"PYTHONPATH": str(ROOT)})
+    session.run("python", "tests/benchmarks/site_capacity.py", env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session

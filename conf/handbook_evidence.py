@@ -102,6 +102,24 @@ FIGURE_NAMES.update({
     "referenced.writes_worst_wait_ms": "Worst wait of a write to the referenced table (ms)",
 })
 
+# A migration measured on the real site (lab.site_deploy): what its visitors saw, by group of pages.
+for _group, _name in (("busy", "Pages on the migrated table"), ("untouched", "Pages on another table")):
+    FIGURE_NAMES.update({
+        f"{_group}.requests": f"{_name}: requests",
+        f"{_group}.failed": f"{_name}: failed",
+        f"{_group}.timeout": f"{_name}: timed out",
+        f"{_group}.5xx": f"{_name}: 5xx answers",
+        f"{_group}.p50": f"{_name}: median (ms)",
+        f"{_group}.p99": f"{_name}: 99th percentile (ms)",
+        f"{_group}.max": f"{_name}: worst (ms)",
+    })
+FIGURE_NAMES.update({
+    "rate": "Visitors' requests per second",
+    "capacity": "The site's capacity (requests/s)",
+    "in_flight_max": "Requests in flight at the worst moment",
+    "failing_ms": "First to last failed request (ms)",
+})
+
 
 def figure(run: dict, label: str, name: str):
     """The figure ``name`` (dotted for nested figures: ``writes.max``) of step ``label`` in one engine's run."""

@@ -32,7 +32,10 @@ NOT_FINGERPRINTED = {EVIDENCE, "tests", "__pycache__"}
 # includes its process's start) changes every figure.
 INSTRUMENT = ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py", "templates.py", "releases.py", "zygote.py")
 # Instruments only some demonstrations use: part of the fingerprint of those that import them.
-OPTIONAL_INSTRUMENT = {"trace.py": "lab.trace", "rolling.py": "lab.rolling"}
+OPTIONAL_INSTRUMENT = {"trace.py": "lab.trace", "rolling.py": "lab.rolling",
+                       # The real site: servers, balancer, visitors, capacity.
+                       **{name: "lab.site" for name in ("site.py", "site_urls.py", "site_wsgi.py", "site_deploy.py", "example_settings.py",
+                                                        "traffic.py", "capacity.py")}}
 # Commands of the repository's own apps: a demonstration that runs one measures that app's code as well.
 APP_COMMANDS = {"rehearse": "handbook_rehearse"}
 LAB = Path(__file__).resolve().parent
@@ -220,7 +223,7 @@ def examples_with_demonstrations() -> list[str]:
 
 def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
     """Run the demonstration of ``slug`` on every available engine and write its evidence."""
-    from .plots import timeline
+    from .plots import site_timeline, timeline
 
     demo = example_module(slug, "demonstration")
     out = evidence_dir(slug)
@@ -252,6 +255,12 @@ def record_example(slug: str, found: dict, rows: int, story: Story) -> dict:
             if panels:
                 timeline(panels, title=f"Requests during the deploy, {engine.label}, {rows:,} rows",
                          path=out / f"timeline-{engine.id}.svg")
+            # Steps measured on the real site (gunicorn behind nginx, visitors with timeouts): a picture of their own.
+            on_site = [(f"{demo.OPERATIONS[name]} ({name})", result["site_report"]) for name, result in results.items()
+                       if result.get("site_report") is not None]
+            if on_site:
+                site_timeline(on_site, title=f"Visitors of the site during the deploy, {engine.label}",
+                              path=out / f"site-{engine.id}.svg")
     finally:
         for database in made:
             database.drop()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 RELEASE_VARIABLE = "HANDBOOK_RELEASE"
 DATABASE_VARIABLE = "HANDBOOK_DATABASE"
+SERVING_VARIABLE = "HANDBOOK_SERVING"  # set in the processes of a release's web site (lab.site)
 
 
 def example_settings(settings_file: str, app_label: str) -> dict:
@@ -25,12 +26,18 @@ def example_settings(settings_file: str, app_label: str) -> dict:
     database = json.loads(os.environ.get(DATABASE_VARIABLE) or "null") or default_database
     if database["ENGINE"].endswith("mysql"):
         mysql_driver()
+    if os.environ.get(SERVING_VARIABLE):
+        # A web worker keeps its connection between requests, as production sites do.
+        database.update(CONN_MAX_AGE=600, CONN_HEALTH_CHECKS=True)
     if database["ENGINE"].endswith("sqlite3"):
         # Writers queue behind a migration instead of failing at once.
         database.setdefault("OPTIONS", {}).setdefault("timeout", 20)
     return {
         "SECRET_KEY": "example-project-not-secret",
         "DEBUG": False,
+        # The release's site in the lab (lab.site_urls), served by gunicorn behind nginx on this machine only.
+        "ROOT_URLCONF": "lab.site_urls",
+        "ALLOWED_HOSTS": ["127.0.0.1", "localhost"],
         "USE_TZ": True,
         # handbook_rehearse: its tests rehearse the examples' releases (it adds a command, no models).
         "INSTALLED_APPS": ["lab.release_app.Release", "handbook_rehearse"],

@@ -50,3 +50,33 @@ def timeline(panels: list[tuple[str, DeployReport]], *, title: str, path: Path) 
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="svg", metadata={"Date": None})
     plt.close(figure)
+
+
+def site_timeline(panels: list[tuple[str, object]], *, title: str, path: Path) -> None:
+    """Side-by-side panels, one per migration run on the real site (:class:`~lab.site_deploy.SiteReport`): every
+    visitor's request at its arrival, by group of pages, failures marked; the timeouts drawn; migration shaded."""
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), sharey=True, squeeze=False)
+    for axis, (name, report) in zip(axes[0], panels, strict=True):
+        start = report.migration.started
+        for group, color, label in (("busy", "#1f77b4", "pages on the migrated table"),
+                                    ("untouched", "#2ca02c", "pages on another table")):
+            done = [r for r in report.traffic.of(group) if not r.failure]
+            axis.scatter([r.scheduled - start for r in done], [r.ms for r in done], s=4, color=color, alpha=0.5,
+                         label=label)
+        failed = [r for r in report.traffic.requests if r.failure]
+        if failed:
+            axis.scatter([r.scheduled - start for r in failed], [r.ms for r in failed], s=10, marker="x",
+                         color="#d62728", linewidths=0.6, label="failed (timeout or 5xx)")
+        axis.axhline(report.shape.upstream_timeout * 1000, color="#7f7f7f", linewidth=0.8, linestyle="--")
+        axis.axhline(report.traffic.load.timeout * 1000, color="#7f7f7f", linewidth=0.8, linestyle=":")
+        axis.axvspan(0, report.migration.seconds, color="#fdae6b", alpha=0.35, label="migration running")
+        axis.set_title(name, fontsize=10)
+        axis.set_xlabel("seconds since the migration started")
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel("wait from arrival (ms); -- nginx, ·· visitor gives up")
+    axes[0][0].legend(loc="upper left", fontsize=7)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(figure)

@@ -85,6 +85,20 @@ def _databases():
         database.drop()
 
 
+@pytest.fixture(scope="session")
+def real_site():
+    """Skip (or, with ``HANDBOOK_REQUIRE_ENGINES=1``, fail) a test that runs the real site where nginx is missing;
+    the reason says how to install it."""
+    from .site import NginxMissing, nginx_binary
+
+    try:
+        return nginx_binary()
+    except NginxMissing as missing:
+        if os.environ.get(REQUIRE_VARIABLE) == "1":
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+
+
 @pytest.fixture
 def new_database():
     """Make fresh, empty databases on an engine: ``new_database(engine)``; dropped after the test."""

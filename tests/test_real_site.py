@@ -1,0 +1,66 @@
+"""The lab's real site (lab.site, lab.traffic): what the guides' figures on it rest on."""
+
+import time
+
+import pytest
+
+from lab.releases import example_module
+from lab.site import Site
+from lab.story import Story
+from lab.traffic import DROPPED, TIMEOUT, Load, Request, RunningTraffic, TrafficReport, in_flight_max
+
+demo = example_module("lock-timeout-and-retries", "demonstration")
+RATE = 100.0  # far under the capacity the guides measure (hundreds of requests/s): no request should be slow
+
+
+def request(scheduled, ended, failure=None, group="busy") -> Request:
+    return Request(scheduled, scheduled, ended, "look", group, None if failure else 200, failure)
+
+
+def test_in_flight_counts_requests_that_overlap():
+    assert in_flight_max([request(0, 1), request(0.5, 2), request(1.5, 3), request(2.5, 4)]) == 2
+    assert in_flight_max([request(0, 1), request(1, 2)]) == 1  # one ends as the next arrives
+    assert in_flight_max([]) == 0
+
+
+def test_a_window_counts_each_failure_by_kind_and_times_failures_until_they_failed():
+    report = TrafficReport(Load(10), [request(0, 0.010), request(1, 4, TIMEOUT), request(2, 2, DROPPED),
+                                      request(3, 3.020, group="untouched")])
+    busy = report.window("busy")
+    assert (busy["requests"], busy["failed"], busy["timeout"], busy["dropped"]) == (3, 2, 1, 1)
+    assert busy["max"] == 3000.0  # the visitor who gave up waited until then
+    assert report.window("untouched")["failed"] == 0
+    assert report.first_failure().scheduled == 1
+
+
+@pytest.fixture
+def site(embedded_postgresql_engine, real_site, new_database):
+    database = new_database(embedded_postgresql_engine)
+    demo.shop_tables(database, 1_000, Story(quiet=True))
+    with Site(demo.RELEASE_1, database) as serving:
+        yield serving
+
+
+def test_the_site_serves_through_nginx_and_counts_every_request(site):
+    traffic = RunningTraffic(site.address, Load(RATE))
+    time.sleep(1.5)
+    report = traffic.stop()
+    assert {r.group for r in report.requests} == {"busy", "untouched"}
+    assert report.window()["failed"] == 0, report.summary()
+    # Poisson arrivals at 100/s for 1.5 s: about 150, never a handful nor thousands.
+    assert 80 <= len(report.requests) <= 250, report.summary()
+
+
+def test_a_rolling_replacement_drains_the_old_instance_and_loses_no_request(site):
+    # A new instance of the same release replaces each old one, as a redeploy does; nginx reloads twice per step.
+    before = {instance.port for instance in site.instances}
+    traffic = RunningTraffic(site.address, Load(RATE * 3))  # more requests in flight to lose, were any lost
+    time.sleep(0.5)
+    for old in list(site.instances):
+        site.replace(old, demo.RELEASE_1)
+    time.sleep(0.5)
+    report = traffic.stop()
+    assert report.window()["failed"] == 0, report.summary()
+    assert not before & {instance.port for instance in site.instances}
+    assert all(instance.process.poll() is None for instance in site.instances)
+
