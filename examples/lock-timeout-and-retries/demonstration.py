@@ -1,6 +1,8 @@
 """The guide's story on a real database: a brief lock queued behind an open transaction stalls the site; a lock
 timeout bounds the stall; retries get the migration through once the transaction ends. On PostgreSQL, a concurrent
-index build held up by a snapshot on another table, and left INVALID when a lock timeout cancels it.
+index build held up by a snapshot on another table, and left INVALID when a lock timeout cancels it. Then the same
+migration on the real site (gunicorn behind nginx, visitors who give up): the outage chain, and how the lock timeout
+breaks it.
 
 Used by ``nox -s demo -- lock-timeout-and-retries`` (to tell it), by ``nox -s evidence`` (to record it for the
 guide) and by the tests (to check it).
@@ -12,6 +14,8 @@ import time
 
 from lab import verbs
 from lab.deploy import DeployReport, OpenTransaction
+from lab.fill import fill
+from lab.site_deploy import SiteReport, migrate_while_serving
 from lab.releases import CommandRun, Release
 from lab.story import Story
 
@@ -27,6 +31,9 @@ TIMEOUT_MS = 300  # the wrapper's lock timeout here (MariaDB counts whole second
 RETRIES = ("--attempts", "10", "--pause", "0.2", "--max-pause", "1")
 INDEX = "order_total_idx"
 BUILD_INDEX = f"CREATE INDEX CONCURRENTLY {INDEX} ON {TABLE} (total_cents)"
+CHAIN_SECONDS = 6.0  # the open transaction of the runs on the real site: longer than any visitor waits
+# MariaDB's shortest lock wait is 1 s: between two attempts the site needs time to clear what queued meanwhile.
+CHAIN_RETRIES = {"postgresql": RETRIES, "mysql": ("--attempts", "10", "--pause", "2", "--max-pause", "4")}
 OPERATIONS = {
     "plain": f"AddField, migrate, behind a transaction open {BLOCK_SECONDS:.0f} s",
     "timeout": f"the same, migrate_with_retries --lock-timeout {TIMEOUT_MS} --attempts 1",
@@ -34,6 +41,9 @@ OPERATIONS = {
     "index_snapshot": "CREATE INDEX CONCURRENTLY, a REPEATABLE READ transaction open on another table",
     "index_idle": "the same, a READ COMMITTED transaction idle on another table",
     "index_timeout": f"the same as with REPEATABLE READ, lock_timeout {TIMEOUT_MS} ms",
+    "chain_plain": f"AddField, migrate, a transaction open {CHAIN_SECONDS:.0f} s, on the real site",
+    "chain_retries": f"the same, migrate_with_retries --lock-timeout {TIMEOUT_MS}, pauses from 0.2 s (MariaDB 2 s)",
+    "chain_short_pauses": "MariaDB: the same, pauses from 0.2 s",
 }
 MIGRATION_STEPS = ["plain", "timeout", "retries"]
 SQL = [
@@ -45,6 +55,24 @@ SQL = [
 def orders_table(database, rows: int, story: Story) -> None:
     """Release 1's schema with ``rows`` orders."""
     verbs.filled_table(database, [RELEASE_1], TABLE, COLUMNS, rows, story)
+
+
+def shop_tables(database, rows: int, story: Story) -> None:
+    """:func:`orders_table`, and 1,000 customers: the site's pages on a table the migration leaves alone."""
+    orders_table(database, rows, story)
+    fill(database, OTHER_TABLE, {"name": "CONCAT('customer ', i)"}, 1_000)
+
+
+def on_the_site(database, story: Story, *, migrate_with=None, seconds: float = CHAIN_SECONDS) -> SiteReport:
+    """Deploy release 2 while release 1's site serves visitors, once a transaction that read the orders has stayed
+    open: it opens just before the migration starts and ends ``seconds`` later."""
+    story.say(f"A transaction reads {TABLE} and stays open {seconds:.0f} s")
+    held = OpenTransaction(database, TABLE, seconds)
+    try:
+        return migrate_while_serving(database, RELEASE_1, RELEASE_2, story, before_migration=held.start,
+                                     migrate_with=migrate_with)
+    finally:
+        held.join()
 
 
 def wrapper(database, *flags: str) -> CommandRun:
@@ -129,6 +157,15 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     reports["retries"] = behind_a_transaction(database, story, migrate_with=lambda: wrapper(database, *RETRIES))
 
     results = {label: {"figures": report.figures(TABLE), "report": report} for label, report in reports.items()}
+    chain = {"chain_plain": None, "chain_retries": CHAIN_RETRIES[engine.vendor]}
+    if engine.vendor == "mysql":
+        chain["chain_short_pauses"] = RETRIES
+    for label, retries in chain.items():
+        story.heading(OPERATIONS[label])
+        database = new_database(engine)
+        shop_tables(database, rows, story)
+        site = on_the_site(database, story, migrate_with=retries and (lambda: wrapper(database, *retries)))
+        results[label] = {"figures": site.figures(), "site_report": site}
     if engine.vendor != "postgresql":
         return results
     for label, isolation, timeout in (("index_snapshot", "REPEATABLE READ", None),

@@ -314,3 +314,64 @@ def test_a_lock_timeout_cancels_a_concurrent_build_and_leaves_an_invalid_index(i
 def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
     mismatch = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
     assert mismatch is None, mismatch
+
+
+@pytest.fixture(scope="module")
+def site_runs(engine, real_site):
+    """The migration behind a transaction open :data:`demo.CHAIN_SECONDS`, on the real site: plain, with the lock
+    timeout and retries, and on MariaDB with the pauses PostgreSQL uses too."""
+    if engine.vendor == "sqlite":
+        return None
+
+    def run(retries) -> "demo.SiteReport":
+        database = engine.create_database()
+        try:
+            demo.shop_tables(database, ROWS, QUIET)
+            return demo.on_the_site(database, QUIET, migrate_with=retries and (lambda: demo.wrapper(database, *retries)))
+        finally:
+            database.drop()
+
+    runs = {"plain": run(None), "retries": run(demo.CHAIN_RETRIES[engine.vendor])}
+    if engine.vendor == "mysql":
+        runs["short_pauses"] = run(demo.RETRIES)
+    return runs
+
+
+def site_summary(report) -> str:
+    return f"{report.summary()}\n{report.migration.stderr[-600:]}"
+
+
+@pytest.mark.measures
+def test_on_the_real_site_the_queued_alter_takes_down_pages_of_other_tables_too(site_runs, lock_engine):
+    def outage(r) -> bool:
+        # Every worker waits on the migrated table; the pages of the other table then fail as well, in numbers.
+        other = r.traffic.window("untouched")
+        return other["failed"] >= 0.1 * other["requests"]
+
+    check(f"behind a transaction open {demo.CHAIN_SECONDS:.0f} s, the queued ALTER takes every worker, and at least "
+          "one in ten requests for pages of another table fails (timeout or 5xx)", outage, site_runs["plain"],
+          contrast="the same deploy with the lock timeout and retries", against=lambda: site_runs["retries"],
+          observed=site_summary, guide=GUIDE, engine=lock_engine)
+
+
+@pytest.mark.measures
+def test_on_the_real_site_with_a_lock_timeout_and_retries_no_visitor_request_fails(site_runs, lock_engine):
+    def none_failed(r) -> bool:
+        return r.migration.ok and not r.traffic.first_failure()
+
+    check("with the lock timeout and retries, the migration goes through and no visitor's request fails",
+          none_failed, site_runs["retries"], contrast="plain migrate", against=lambda: site_runs["plain"],
+          observed=site_summary, guide=GUIDE, engine=lock_engine)
+
+
+@pytest.mark.measures
+def test_on_mariadb_the_pauses_must_let_the_site_catch_up(site_runs, lock_engine):
+    if lock_engine.vendor != "mysql":
+        pytest.skip("MariaDB's lock wait counts whole seconds; PostgreSQL's 300 ms needs no longer pauses")
+
+    def none_failed(r) -> bool:
+        return r.migration.ok and not r.traffic.first_failure()
+
+    check("on MariaDB (a lock wait of 1 s at least), pauses from 2 s between attempts: no visitor's request fails",
+          none_failed, site_runs["retries"], contrast="pauses from 0.2 s", against=lambda: site_runs["short_pauses"],
+          observed=site_summary, guide=GUIDE, engine=lock_engine)
