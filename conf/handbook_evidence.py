@@ -117,7 +117,26 @@ FIGURE_NAMES.update({
     "rate": "Visitors' requests per second",
     "capacity": "The site's capacity (requests/s)",
     "in_flight_max": "Requests in flight at the worst moment",
-    "failing_ms": "First to last failed request (ms)",
+    "failing_after_ms": "Requests still failed after the migration, for (ms)",
+    "recovery_ms": "Until the workers answered at once again (ms)",
+    "window_s": "Visitors measured over (s)",
+})
+
+# Two migrate commands started together (guide deploy-migrations-first).
+FIGURE_NAMES.update({
+    "exit_statuses": "Exit statuses of the two runs",
+    "recorded": "Times the migration is recorded as applied",
+})
+
+# A deploy of several steps on the live site, with the old release's background worker (lab.site_deploy.LiveSite).
+FIGURE_NAMES.update({
+    "copy_exit_statuses": "The copy's exit status, first run then second",
+    "first_copy_said": "The first copy ended with",
+    "old_worker_writes": "Writes of the old release's background worker",
+    "worker_failures": "Failed writes of the background workers",
+    "visitor_requests": "Visitors' requests",
+    "visitor_failures": "Visitors' requests that failed",
+    "visitor_worst_ms": "Visitors' worst wait (ms)",
 })
 
 

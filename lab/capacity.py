@@ -15,7 +15,7 @@ FRACTION = 0.5  # the share of its capacity a guide's site serves
 FIRST_RATE = 100.0
 MIN_RATE = 5.0
 MAX_RATE = 1600.0  # beyond this, the visitors' own process, not the site, is what is measured
-STEP_SECONDS = 1.5
+STEP_SECONDS = 1.0
 
 
 @dataclass

@@ -53,7 +53,8 @@ def summary(figures: dict) -> str:
         return (f"took {figures['migration_ms']:,} ms; visitors at {figures['rate']:,}/s (half of "
                 f"{figures['capacity']:,}/s): {busy['failed']:,} of {busy['requests']:,} requests on the table failed, "
                 f"{other['failed']:,} of {other['requests']:,} on another table (worst wait {other['max']:,.0f} ms); "
-                f"{figures['in_flight_max']:,} in flight at most; failing for {figures['failing_ms']:,} ms")
+                f"{figures['in_flight_max']:,} in flight at most; still failing {figures['failing_after_ms']:,} ms "
+                f"after the migration")
     if "migration_ms" not in figures and "lock_modes" not in figures:  # a step of its own: its figures as they are
         return "; ".join(f"{name.replace('_', ' ')} {value:,}" if isinstance(value, int) and not isinstance(value, bool)
                          else f"{name.replace('_', ' ')} {value}" for name, value in figures.items())

@@ -2,7 +2,8 @@
 
 Each :class:`Instance` is a gunicorn server of one release with sync workers (the most common way to serve Django),
 serving :mod:`lab.site_urls` on a port of its own. The :class:`Balancer` is nginx in front of them, with an
-upstream timeout: a request an instance has not answered in time is a 504, as on a real site. :class:`Site` holds
+upstream timeout: a request an instance has not answered in time is a 504, as on a real site (nginx tries another
+instance only when one cannot be reached). :class:`Site` holds
 both, and :meth:`Site.replace` is one step of a rolling update: the new instance starts and joins the balancer,
 then the old one leaves it (a graceful reload), and stops once nginx has finished every request it sent there.
 
@@ -12,6 +13,7 @@ raises :class:`NginxMissing` saying how to install it.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -45,6 +47,18 @@ def nginx_binary() -> str:
         raise NginxMissing("nginx is not installed: the lab's site runs behind it. Install it from your system's "
                            "packages (Debian and Ubuntu: apt-get install nginx; macOS: brew install nginx).")
     return found
+
+
+PR_SET_PDEATHSIG = 1
+# Looked up here, in the parent: between fork and exec a child should not load anything.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def die_with_parent() -> None:
+    """In a child, before it runs: ask Linux to send it SIGTERM when the process that started it dies, so that a
+    test or recording killed half-way leaves no server behind. Elsewhere, nothing."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -93,7 +107,7 @@ class Instance:
              "--preload", "--timeout", "30", "--graceful-timeout", "10",
              "--error-logfile", str(self.log), "--log-level", "warning"],
             cwd=example_dir(release.slug), env=environment, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
         try:
             _wait_ready(f"{self.address}/ready", self.process, f"gunicorn of {release.name}", self.log)
         except BaseException:
@@ -142,6 +156,9 @@ http {{
             proxy_connect_timeout 1s;
             proxy_send_timeout {timeout}s;
             proxy_read_timeout {timeout}s;
+            # Another instance gets a request only when this one could not be reached, never after a timeout: a
+            # stalled request is a 504, not a hidden second try on an instance that is just as stalled.
+            proxy_next_upstream error;
         }}
     }}
 }}
@@ -163,7 +180,8 @@ class Balancer:
             raise RuntimeError(f"nginx refused its configuration: {test.stderr.strip()}")
         self.process = subprocess.Popen([self.binary, "-p", str(folder), "-c", str(self.conf), "-g", "daemon off;"],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+                                        stderr=subprocess.DEVNULL, start_new_session=True,
+                                        preexec_fn=die_with_parent)
         _wait_ready(f"{self.address}/ready", self.process, "nginx", folder / "nginx-error.log")
 
     @property
@@ -198,6 +216,22 @@ class Balancer:
                 return
             time.sleep(0.02)
         raise RuntimeError(f"nginx's old workers did not finish within {drain_timeout:.0f} s of a reload")
+
+    def recovered(self, *, quick_ms: float = 100, in_a_row: int = 5, limit: float = 30.0) -> float:
+        """Wait until ``in_a_row`` health checks in a row each got an answer within ``quick_ms``: the workers are free
+        again. Returns the seconds it took (``limit`` at most)."""
+        started = time.monotonic()
+        streak = 0
+        while streak < in_a_row and time.monotonic() - started < limit:
+            asked = time.monotonic()
+            try:
+                with urllib.request.urlopen(f"{self.address}/ready", timeout=self.upstream_timeout + 1) as answer:
+                    quick = answer.status == 200 and (time.monotonic() - asked) * 1000 <= quick_ms
+            except OSError:
+                quick = False
+            streak = streak + 1 if quick else 0
+            time.sleep(0.05)
+        return time.monotonic() - started
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .site import die_with_parent
 from .workload import percentiles
 
 READY = "ready"
@@ -126,7 +127,8 @@ class RunningTraffic:
         self.load = load
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
         self.process = subprocess.Popen([sys.executable, "-m", "lab.traffic", url, *load.args()], env=environment,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        preexec_fn=die_with_parent)
         line = self.process.stdout.readline().strip()
         if line != READY:
             self.process.kill()
@@ -153,8 +155,10 @@ async def _visit(url: str, load: Load, stopping: asyncio.Event, seconds: float |
 
     loop = asyncio.get_running_loop()
     offset = time.time() - loop.time()  # the loop's clock to wall-clock seconds
-    # No limit on connections: the cap below is the only bound on requests in flight.
-    connector = aiohttp.TCPConnector(limit=0)
+    # No limit on connections: the cap below is the only bound on requests in flight. Each visitor's request has a
+    # connection of its own, as different visitors do: no request is lost to nginx closing an idle kept-alive
+    # connection at a reload just as it is reused, which clients retry and this one would count as a failure.
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as session:
         async with session.get(f"{url}/ops") as answer:
             operations = await answer.json()

@@ -32,8 +32,11 @@ RETRIES = ("--attempts", "10", "--pause", "0.2", "--max-pause", "1")
 INDEX = "order_total_idx"
 BUILD_INDEX = f"CREATE INDEX CONCURRENTLY {INDEX} ON {TABLE} (total_cents)"
 CHAIN_SECONDS = 6.0  # the open transaction of the runs on the real site: longer than any visitor waits
-# MariaDB's shortest lock wait is 1 s: between two attempts the site needs time to clear what queued meanwhile.
-CHAIN_RETRIES = {"postgresql": RETRIES, "mysql": ("--attempts", "10", "--pause", "2", "--max-pause", "4")}
+# Between two attempts the site must clear what queued during the last one, which takes about as long as the
+# attempt at half capacity: pauses of 1 s (at least 0.5 s with the jitter) after 300 ms attempts; MariaDB's shortest
+# lock wait above zero is 1 s, so pauses of 4 s (at least 2 s).
+CHAIN_RETRIES = {"postgresql": ("--attempts", "20", "--pause", "1", "--max-pause", "2"),
+                 "mysql": ("--attempts", "10", "--pause", "4", "--max-pause", "4")}
 OPERATIONS = {
     "plain": f"AddField, migrate, behind a transaction open {BLOCK_SECONDS:.0f} s",
     "timeout": f"the same, migrate_with_retries --lock-timeout {TIMEOUT_MS} --attempts 1",
@@ -42,8 +45,8 @@ OPERATIONS = {
     "index_idle": "the same, a READ COMMITTED transaction idle on another table",
     "index_timeout": f"the same as with REPEATABLE READ, lock_timeout {TIMEOUT_MS} ms",
     "chain_plain": f"AddField, migrate, a transaction open {CHAIN_SECONDS:.0f} s, on the real site",
-    "chain_retries": f"the same, migrate_with_retries --lock-timeout {TIMEOUT_MS}, pauses from 0.2 s (MariaDB 2 s)",
-    "chain_short_pauses": "MariaDB: the same, pauses from 0.2 s",
+    "chain_retries": f"the same, migrate_with_retries --lock-timeout {TIMEOUT_MS}, pauses of 1 s (MariaDB 4 s)",
+    "chain_default_timeout": "the same, the wrapper's default lock timeout, 2 s",
 }
 MIGRATION_STEPS = ["plain", "timeout", "retries"]
 SQL = [
@@ -73,6 +76,17 @@ def on_the_site(database, story: Story, *, migrate_with=None, seconds: float = C
                                      migrate_with=migrate_with)
     finally:
         held.join()
+
+
+def chain_runs(engine) -> dict[str, tuple[str, ...]]:
+    """The wrapper's flags of each run on the real site but plain migrate, for ``engine``."""
+    return {"chain_retries": ("--lock-timeout", str(TIMEOUT_MS), *CHAIN_RETRIES[engine.vendor]),
+            "chain_default_timeout": CHAIN_RETRIES[engine.vendor]}
+
+
+def wrapper_with(database, *flags: str) -> CommandRun:
+    """Release 2's ``migrate_with_retries`` with ``flags`` alone (its own default lock timeout unless they set one)."""
+    return RELEASE_2.run("migrate_with_retries", *flags, database=database, role="migrate")
 
 
 def wrapper(database, *flags: str) -> CommandRun:
@@ -157,14 +171,12 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     reports["retries"] = behind_a_transaction(database, story, migrate_with=lambda: wrapper(database, *RETRIES))
 
     results = {label: {"figures": report.figures(TABLE), "report": report} for label, report in reports.items()}
-    chain = {"chain_plain": None, "chain_retries": CHAIN_RETRIES[engine.vendor]}
-    if engine.vendor == "mysql":
-        chain["chain_short_pauses"] = RETRIES
-    for label, retries in chain.items():
+    chain = {"chain_plain": None, **chain_runs(engine)}
+    for label, flags in chain.items():
         story.heading(OPERATIONS[label])
         database = new_database(engine)
         shop_tables(database, rows, story)
-        site = on_the_site(database, story, migrate_with=retries and (lambda: wrapper(database, *retries)))
+        site = on_the_site(database, story, migrate_with=flags and (lambda: wrapper_with(database, *flags)))
         results[label] = {"figures": site.figures(), "site_report": site}
     if engine.vendor != "postgresql":
         return results

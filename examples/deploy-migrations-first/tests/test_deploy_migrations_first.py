@@ -104,3 +104,55 @@ def test_a_change_the_old_code_cannot_use_fails_it_in_the_window(rollouts, engin
 def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, release, app_label, migration):
     problem = evidence.sql_mismatch(GUIDE, release, app_label, migration, new_database(engine))
     assert problem is None, problem
+
+
+@pytest.fixture(scope="module")
+def races(engine, module_databases):
+    """Two migrate commands started together, plain and through the wrapper, on a fresh table each."""
+    if engine.vendor == "sqlite":
+        return None
+    found = {}
+    for label, command in demo.RACES.items():
+        database = module_databases(engine)
+        demo.products_table(database, QUIET)
+        found[label] = SimpleNamespace(runs=demo.two_at_once(database, command, QUIET),
+                                       recorded=demo.times_recorded(database))
+    return found
+
+
+@pytest.fixture
+def server_engine(engine):
+    if engine.vendor == "sqlite":
+        pytest.skip("SQLite lets one writer at a time into its file: the race is the servers'")
+    return engine
+
+
+def race_summary(race) -> str:
+    return "\n".join(f"exit {run.returncode}: {run.stderr.strip()[-400:]}" for run in race.runs) + \
+        f"\nrecorded {race.recorded} time(s)"
+
+
+def test_two_migrate_commands_started_together_race_and_one_fails(races, server_engine):
+    def one_fails_on_what_the_other_did(race) -> bool:
+        loser = [run for run in race.runs if not run.ok]
+        said = loser[0].stderr.lower() if loser else ""
+        # PostgreSQL: 'column "colour" of relation "shop_product" already exists'; MariaDB: error 1060.
+        return (sorted(run.returncode for run in race.runs) == [0, 1] and "colour" in said
+                and ("already exists" in said or "duplicate column" in said))
+
+    check("two migrate commands started together both try to apply 0002; one fails on the column the other added",
+          one_fails_on_what_the_other_did, races["race_plain"],
+          contrast="two migrate_with_retries, which take a run lock", against=lambda: races["race_locked"],
+          observed=race_summary, guide=GUIDE, engine=server_engine)
+    assert races["race_plain"].recorded == 1, race_summary(races["race_plain"])
+
+
+def test_the_run_lock_makes_the_second_wait_and_find_nothing_to_apply(races, server_engine):
+    def both_succeed(race) -> bool:
+        waited = [run for run in race.runs if "Another migrate_with_retries is running" in run.stderr]
+        return all(run.ok for run in race.runs) and race.recorded == 1 and len(waited) == 1 \
+            and "No migrations to apply" in waited[0].stdout
+
+    check("with the wrapper's run lock, the second run waits for the first, applies nothing, and both succeed",
+          both_succeed, races["race_locked"], contrast="two plain migrate commands",
+          against=lambda: races["race_plain"], observed=race_summary, guide=GUIDE, engine=server_engine)

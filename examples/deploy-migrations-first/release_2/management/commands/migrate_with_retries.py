@@ -1,0 +1,1 @@
+../../../../lock-timeout-and-retries/release_2/management/commands/migrate_with_retries.py
