@@ -7,8 +7,12 @@ the tests (to check it).
 
 from __future__ import annotations
 
+import time
+
 from lab import verbs
+from lab.deploy import migrate
 from lab.releases import CommandRun, Release
+from lab.site_deploy import LiveReport, LiveSite
 from lab.rolling import RollingReport, rolling
 from lab.story import Story
 
@@ -30,7 +34,10 @@ STOP_OLD = Release(SLUG, "release_4")  # sku alone; Django's state forgets code
 DROP_OLD = Release(SLUG, "release_5")  # drops the code column
 # Release 4 without release 3 before it: the old column still NOT NULL when the code stops writing it (a contrast).
 STOP_OLD_WITHOUT_NULLABLE = Release(SLUG, "release_4_without_nullable")
+# The same release as EXPAND with the copy a reader might write first: only the rows whose sku is still NULL.
+COPY_MISSING = Release(SLUG, "release_2_copy_missing")
 COPY_COMMAND = "copy_code_to_sku"
+WORKER_LINGERS = 1.5  # seconds the old release's worker writes on after the first copy, before it is replaced
 OPERATIONS = {
     "unsafe": "RenameModel, RenameField",
     "db_column": "Renamed in Django only (db_column, db_table)",
@@ -40,8 +47,10 @@ OPERATIONS = {
     "drop_old": "RunSQL: DROP COLUMN code",
     "no_dual_write": "Without the release that writes both: AddField sku",
     "no_dual_read_new": "Without it: read sku",
+    "copy_live": "The copy while the site serves and release 1's worker writes; again once it is replaced",
+    "copy_live_missing": "The same with a copy of the rows whose sku is NULL",
 }
-MIGRATION_STEPS = list(OPERATIONS)
+MIGRATION_STEPS = [label for label in OPERATIONS if not label.startswith("copy_live")]
 SQL = [
     ("release_2_unsafe", "shop", "0002"),
     ("release_2_db_column_generated", "shop", "0002"),
@@ -100,6 +109,33 @@ def expand_and_contract(database, story: Story, *, dual_write: bool = True) -> d
     return {"steps": steps, "copy": copy, "differing": differing}
 
 
+def copy_with_old_code_running(database, story: Story, release: Release = EXPAND) -> tuple[LiveReport, list, int]:
+    """Release 2 migrated and rolled out on the real site while release 1's background worker still writes; the
+    copy of ``release`` run then, and again once the worker is replaced. Returns the report, the two copies, and the
+    products whose sku is not their code at the end."""
+    live = LiveSite(database, RELEASE_1, story)
+    try:
+        live.run("Migrating to release 2", lambda: migrate(release, database))
+        live.roll_to(release)
+        first = live.run("Copying while release 1's worker still writes", lambda: release.run(COPY_COMMAND,
+                                                                                               database=database))
+        time.sleep(WORKER_LINGERS)
+        live.replace_worker(release)
+        second = live.run("Copying again, no release 1 left", lambda: release.run(COPY_COMMAND, database=database))
+    finally:
+        report = live.close()
+    differing = differing_rows(database)
+    story.say(f"Products whose sku is not their code: {differing:,}")
+    return report, [first, second], differing
+
+
+def copy_figures(report: LiveReport, copies: list, differing: int) -> dict:
+    return {**report.figures(), "copy_exit_statuses": " then ".join(str(run.returncode) for run in copies),
+            "worker_lingers_s": WORKER_LINGERS,
+            "first_copy_said": copies[0].error_line() if not copies[0].ok else copies[0].stdout.strip().splitlines()[-1],
+            "differing_rows": differing}
+
+
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     """The rename while release 1 serves, the rename in Django only, and expand and contract with and without the
     release that writes both; each on a fresh table of :data:`ROWS` rows (``rows`` is not used)."""
@@ -130,4 +166,11 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     for outcome, labels in ((safe, ("expand", "read_new")), (unsafe, ("no_dual_write", "no_dual_read_new"))):
         results[labels[0]]["figures"]["differing_rows"] = outcome["differing"]["before_read_new"]
         results[labels[1]]["figures"]["differing_rows"] = outcome["differing"]["after_read_new"]
+    if engine.vendor == "sqlite":  # the real site is for the servers: one writer at a time on SQLite's file
+        return results
+    for label, release in (("copy_live", EXPAND), ("copy_live_missing", COPY_MISSING)):
+        story.heading(OPERATIONS[label])
+        database = new_database(engine)
+        products_table(database, story)
+        results[label] = {"figures": copy_figures(*copy_with_old_code_running(database, story, release)), "rows": ROWS}
     return results

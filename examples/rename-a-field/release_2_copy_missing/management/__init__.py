@@ -1,0 +1,1 @@
+../../release_2_expand/management/__init__.py

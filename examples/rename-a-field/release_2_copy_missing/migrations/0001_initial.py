@@ -1,0 +1,1 @@
+../../release_2_expand/migrations/0001_initial.py

@@ -1,0 +1,1 @@
+../../release_2_expand/migrations/0002_product_sku.py

@@ -1,0 +1,1 @@
+../../release_2_expand/migrations/__init__.py
