@@ -12,6 +12,7 @@ import pytest
 
 from lab import evidence
 from lab.claims import check
+from lab.locks import RANK
 from lab.releases import example_module
 from lab.trace import traced_modes
 
@@ -46,11 +47,20 @@ def test_the_traced_lock_modes_a_guide_shows_are_traced_again(slug, engine, new_
     candidates = [((other, label), shown(other_run, label, steps_of(other)[label][2]))
                   for other, other_run in runs.items() if other_run for label in steps_of(other) if label in other_run]
 
-    def traced_now(of: tuple[str, str]) -> dict:
+    def traced_now(of: tuple[str, str], stated: dict | None = None) -> dict:
+        """The modes a new trace finds. On MariaDB, where polling can miss a brief lock on a busy machine, up to three
+        traces are united, stopping once they agree with ``stated``."""
         other, label = of
         release, migrations, figures = steps_of(other)[label]
-        traced = traced_modes(release, "shop", migrations, new_database(engine), list(figures.values()))
-        return {name: traced[table] for name, table in figures.items()}
+        united: dict[str, set] = {name: set() for name in figures}
+        for _ in range(3 if engine.vendor == "mysql" else 1):
+            traced = traced_modes(release, "shop", migrations, new_database(engine), list(figures.values()))
+            for name, table in figures.items():
+                united[name] |= set(traced[table])
+            found = {name: sorted(modes, key=lambda mode: -RANK.get(mode, -1)) for name, modes in united.items()}
+            if stated is not None and agrees(found, stated):
+                break
+        return found
 
     def agrees(found: dict, stated: dict) -> bool:
         """Whether a trace now gives the modes stated. PostgreSQL's trace is exact: the same modes. MariaDB's locks
@@ -66,7 +76,7 @@ def test_the_traced_lock_modes_a_guide_shows_are_traced_again(slug, engine, new_
         other = next((step for step, modes in candidates if not agrees(modes, stated)), None)
         assert other, f"every step recorded on {engine.label} agrees with {stated}: no step to contrast {label} with"
         check(f"step {label!r}: the lock modes the guide's table shows are those a new trace finds",
-              lambda found: agrees(found, stated), traced_now((slug, label)),
+              lambda found: agrees(found, stated), traced_now((slug, label), stated),
               contrast=f"{other[0]}'s step {other[1]!r}, whose recorded modes differ",
               against=lambda: traced_now(other), guide=slug, engine=engine)
 
