@@ -133,6 +133,8 @@ FIGURE_NAMES.update({
     "copy_exit_statuses": "The copy's exit status, first run then second",
     "first_copy_said": "The first copy ended with",
     "old_worker_writes": "Writes of the old release's background worker",
+    "fill_exit_statuses": "The fill's exit status, run by run",
+    "missing_weights": "Products without a weight at the end",
     "worker_failures": "Failed writes of the background workers",
     "visitor_requests": "Visitors' requests",
     "visitor_failures": "Visitors' requests that failed",
