@@ -6,6 +6,10 @@ faster machine as on a slower one: a stall piles up the same number of seconds o
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .traffic import Load, run_for
@@ -16,6 +20,8 @@ FIRST_RATE = 100.0
 MIN_RATE = 5.0
 MAX_RATE = 1600.0  # beyond this, the visitors' own process, not the site, is what is measured
 STEP_SECONDS = 1.0
+# A file where processes of one run (pytest-xdist's workers) share what they measured, set by the lab's pytest plugin.
+SHARED_VARIABLE = "HANDBOOK_CAPACITY_FILE"
 
 
 @dataclass
@@ -63,3 +69,23 @@ def measure(address: str, *, refinements: int = 2) -> Capacity:
         else:
             bad = middle
     return Capacity(good, steps)
+
+
+def shared(key: str, measure_it: Callable[[], Capacity]) -> Capacity:
+    """The capacity stored under ``key`` in the file :data:`SHARED_VARIABLE` names, or ``measure_it()``, stored
+    there for the other processes of the run; with no such file, just ``measure_it()``. One process measures while
+    the others wait: measuring side by side would only measure each other."""
+    path = os.environ.get(SHARED_VARIABLE)
+    if not path:
+        return measure_it()
+    with open(path, "a+") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        file.seek(0)
+        known = json.loads(file.read() or "{}")
+        if key not in known:
+            found = measure_it()
+            known[key] = {"rate": found.rate, "steps": found.steps}
+            file.seek(0)
+            file.truncate()
+            file.write(json.dumps(known))
+        return Capacity(known[key]["rate"], [tuple(step) for step in known[key]["steps"]])

@@ -21,11 +21,14 @@ engine does with the same SQL does not depend on the Django that wrote it.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
-from . import claims, engines
+from . import capacity, claims, engines
 
 # The site's settings refuse to start without a secret key when DEBUG is off, as it is in the tests.
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-" + os.urandom(24).hex())
@@ -100,6 +103,15 @@ def real_site():
 
 
 @pytest.fixture
+def live_site_engine(engine):
+    """The engine of a deploy of several steps on the live site (:class:`lab.site_deploy.LiveSite`): PostgreSQL 18
+    and 15 only, where what such a deploy shows is the release's code, not the engine."""
+    if engine.vendor != "postgresql":
+        pytest.skip("the live site's deploys run on PostgreSQL 18 and 15: what they show is the release's code")
+    return engine
+
+
+@pytest.fixture
 def new_database():
     """Make fresh, empty databases on an engine: ``new_database(engine)``; dropped after the test."""
     yield from _databases()
@@ -120,6 +132,11 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    if not hasattr(config, "workerinput") and not os.environ.get(capacity.SHARED_VARIABLE):
+        # One measure of the real site's capacity for the whole run, shared with pytest-xdist's workers.
+        folder = tempfile.mkdtemp(prefix="handbook-capacity-")
+        os.environ[capacity.SHARED_VARIABLE] = os.path.join(folder, "capacity.json")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
     claims.MODE["contrasts"] = config.getoption(CONTRASTS_OPTION) or os.environ.get(CONTRASTS_VARIABLE) == "1"
     config.addinivalue_line(
         "markers", f"measures: times locks and requests under load; {MEASURES_VARIABLE}=0 skips it (see lab.pytest_plugin)")

@@ -23,18 +23,22 @@ from .story import Story
 from .traffic import Load, RunningTraffic, TrafficReport
 from .workload import RunningWorkload, Traffic, WorkloadReport
 
-SETTLE = 1.0  # seconds of traffic before the migration starts
-AFTER = 1.0  # seconds of traffic once the site has recovered from the migration (its workers answer at once again)
+SETTLE = 0.5  # seconds of traffic before the migration starts
+AFTER = 0.5  # seconds of traffic once the site has recovered from the migration (its workers answer at once again)
 _capacities: dict[tuple, capacity.Capacity] = {}
 
 
 def site_capacity(site: Site, release: Release, story: Story) -> capacity.Capacity:
-    """The capacity of ``site`` (serving ``release``), measured once per engine and shape in a process: every
-    example's pages are a few single-row queries, so the stack, not the example, sets it."""
+    """The capacity of ``site`` (serving ``release``), measured once per engine and shape: every example's pages are
+    a few single-row queries, so the stack, not the example, sets it. Processes that share a file named by
+    :data:`~lab.capacity.SHARED_VARIABLE` (a test run's workers) measure it once between them."""
     key = (site.database.engine.id, site.shape)
     if key not in _capacities:
-        with story.step(f"Measuring the capacity of {site.shape.describe()}"):
-            _capacities[key] = capacity.measure(site.address)
+        def measured() -> capacity.Capacity:
+            with story.step(f"Measuring the capacity of {site.shape.describe()}"):
+                return capacity.measure(site.address)
+
+        _capacities[key] = capacity.shared(f"{key[0]} {key[1]}", measured)
         story.say(f"capacity: {_capacities[key].describe()}")
     return _capacities[key]
 

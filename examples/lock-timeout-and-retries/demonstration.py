@@ -31,7 +31,7 @@ TIMEOUT_MS = 300  # the wrapper's lock timeout here (MariaDB counts whole second
 RETRIES = ("--attempts", "10", "--pause", "0.2", "--max-pause", "1")
 INDEX = "order_total_idx"
 BUILD_INDEX = f"CREATE INDEX CONCURRENTLY {INDEX} ON {TABLE} (total_cents)"
-CHAIN_SECONDS = 6.0  # the open transaction of the runs on the real site: longer than any visitor waits
+CHAIN_SECONDS = 4.0  # the open transaction of the runs on the real site: longer than nginx or a visitor waits
 # Between two attempts the site must clear what queued during the last one, which takes about as long as the
 # attempt at half capacity: pauses of 1 s (at least 0.5 s with the jitter) after 300 ms attempts; MariaDB's shortest
 # lock wait above zero is 1 s, so pauses of 4 s (at least 2 s).
@@ -80,8 +80,10 @@ def on_the_site(database, story: Story, *, migrate_with=None, seconds: float = C
 
 def chain_runs(engine) -> dict[str, tuple[str, ...]]:
     """The wrapper's flags of each run on the real site but plain migrate, for ``engine``."""
-    return {"chain_retries": ("--lock-timeout", str(TIMEOUT_MS), *CHAIN_RETRIES[engine.vendor]),
-            "chain_default_timeout": CHAIN_RETRIES[engine.vendor]}
+    runs = {"chain_retries": ("--lock-timeout", str(TIMEOUT_MS), *CHAIN_RETRIES[engine.vendor])}
+    if engine.vendor == "postgresql":  # MariaDB's claim is against plain migrate: its 1 s wait is half of nginx's
+        runs["chain_default_timeout"] = CHAIN_RETRIES[engine.vendor]
+    return runs
 
 
 def wrapper_with(database, *flags: str) -> CommandRun:
@@ -177,7 +179,7 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
         database = new_database(engine)
         shop_tables(database, rows, story)
         site = on_the_site(database, story, migrate_with=flags and (lambda: wrapper_with(database, *flags)))
-        results[label] = {"figures": site.figures(), "site_report": site}
+        results[label] = {"figures": {**site.figures(), "transaction_open_s": CHAIN_SECONDS}, "site_report": site}
     if engine.vendor != "postgresql":
         return results
     for label, isolation, timeout in (("index_snapshot", "REPEATABLE READ", None),
