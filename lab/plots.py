@@ -16,12 +16,29 @@ matplotlib.rcParams["svg.hashsalt"] = "handbook"
 matplotlib.rcParams["svg.fonttype"] = "none"
 
 
+def _panels(panels: list[tuple[str, object]], draw, *, title: str, ylabel: str, legend_size: int, path: Path) -> None:
+    """Side-by-side panels, one per run: ``draw(axis, report, start)`` plots a run's requests against the seconds
+    since its migration ``start``ed; the migration's span is shaded, and the figure saved as SVG at ``path``."""
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), sharey=True, squeeze=False)
+    for axis, (name, report) in zip(axes[0], panels, strict=True):
+        draw(axis, report, report.migration.started)
+        axis.axvspan(0, report.migration.seconds, color="#fdae6b", alpha=0.35, label="migration running")
+        axis.set_title(name, fontsize=10)
+        axis.set_xlabel("seconds since the migration started")
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][0].legend(loc="upper left", fontsize=legend_size)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(figure)
+
+
 def timeline(panels: list[tuple[str, DeployReport]], *, title: str, path: Path) -> None:
     """Side-by-side panels, one per deploy: the old release's reads and writes, failed requests; migration shaded.
     A rolling update also shows the new release's requests, and a dotted line where each instance was replaced."""
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), sharey=True, squeeze=False)
-    for axis, (name, report) in zip(axes[0], panels, strict=True):
-        start = report.migration.started
+    def draw(axis, report: DeployReport, start: float) -> None:
         # Each request at its scheduled time: a stall shows as a column of late requests, not as a gap.
         for kind, color in (("write", "#1f77b4"), ("read", "#2ca02c")):
             done = [s for s in report.old.of(kind) if not s.error]
@@ -39,25 +56,14 @@ def timeline(panels: list[tuple[str, DeployReport]], *, title: str, path: Path) 
         if failed:
             axis.scatter([s.scheduled - start for s in failed], [s.ms for s in failed], s=14, marker="x",
                          color="#d62728", label="failed requests (either release)")
-        axis.axvspan(0, report.migration.seconds, color="#fdae6b", alpha=0.35, label="migration running")
-        axis.set_title(name, fontsize=10)
-        axis.set_xlabel("seconds since the migration started")
-        axis.grid(alpha=0.3)
-    axes[0][0].set_ylabel("latency from scheduled start (ms)")
-    axes[0][0].legend(loc="upper left", fontsize=8)
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="svg", metadata={"Date": None})
-    plt.close(figure)
+
+    _panels(panels, draw, title=title, ylabel="latency from scheduled start (ms)", legend_size=8, path=path)
 
 
 def site_timeline(panels: list[tuple[str, object]], *, title: str, path: Path) -> None:
     """Side-by-side panels, one per migration run on the real site (:class:`~lab.site_deploy.SiteReport`): every
     visitor's request at its arrival, by group of pages, failures marked; the timeouts drawn; migration shaded."""
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), sharey=True, squeeze=False)
-    for axis, (name, report) in zip(axes[0], panels, strict=True):
-        start = report.migration.started
+    def draw(axis, report, start: float) -> None:
         for group, color, label in (("busy", "#1f77b4", "pages on the migrated table"),
                                     ("untouched", "#2ca02c", "pages on another table")):
             done = [r for r in report.traffic.of(group) if not r.failure]
@@ -69,14 +75,6 @@ def site_timeline(panels: list[tuple[str, object]], *, title: str, path: Path) -
                          color="#d62728", linewidths=0.6, label="failed (timeout or 5xx)")
         axis.axhline(report.shape.upstream_timeout * 1000, color="#7f7f7f", linewidth=0.8, linestyle="--")
         axis.axhline(report.traffic.load.timeout * 1000, color="#7f7f7f", linewidth=0.8, linestyle=":")
-        axis.axvspan(0, report.migration.seconds, color="#fdae6b", alpha=0.35, label="migration running")
-        axis.set_title(name, fontsize=10)
-        axis.set_xlabel("seconds since the migration started")
-        axis.grid(alpha=0.3)
-    axes[0][0].set_ylabel("wait from arrival (ms); -- nginx, ·· visitor gives up")
-    axes[0][0].legend(loc="upper left", fontsize=7)
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="svg", metadata={"Date": None})
-    plt.close(figure)
+
+    _panels(panels, draw, title=title, ylabel="wait from arrival (ms); -- nginx, ·· visitor gives up", legend_size=7,
+            path=path)
