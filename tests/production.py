@@ -17,17 +17,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.site import free_port  # noqa: F401 (the tests and benchmarks that start a server take it from here)
+
 REPO = Path(__file__).resolve().parents[1]
 GUNICORN_CONF = REPO / "conf" / "handbook_site" / "gunicorn.conf.py"
 # Variables of the site that the tests' own environment must not leak into the server's.
 SITE_VARIABLES = ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DJANGO_HTTPS", "HANDBOOK_ACCESS",
                   "DJANGO_SETTINGS_MODULE")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def without_site_variables() -> dict[str, str]:
