@@ -261,7 +261,8 @@ def wait_for_phase(database, phase: str) -> None:
         cursor = connection.cursor()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            cursor.execute("SELECT phase FROM pg_stat_progress_create_index WHERE relid = %s::regclass",
+            cursor.execute("SELECT phase FROM pg_stat_progress_create_index WHERE relid = %s::regclass "
+                           "AND datname = current_database()",
                            [demo.ORDERS])
             row = cursor.fetchone()
             if row and row[0] == phase:
