@@ -25,6 +25,8 @@ ROWS = 10_000
 RELEASE_1 = Release(SLUG, "release_1")
 UNSAFE = Release(SLUG, "release_2_unsafe")  # RenameField and RenameModel, as makemigrations writes them
 DB_COLUMN = Release(SLUG, "release_2_db_column")  # renamed in Django only: db_column and db_table keep the names
+# The same models, with the migration edited into SeparateDatabaseAndState alone: the content type left behind.
+DB_COLUMN_BARE = Release(SLUG, "release_2_db_column_bare")
 # The same models, with the migration as makemigrations wrote it: the table renamed, then renamed back.
 DB_COLUMN_GENERATED = Release(SLUG, "release_2_db_column_generated")
 EXPAND = Release(SLUG, "release_2_expand")  # adds sku; writes code and sku together; reads code

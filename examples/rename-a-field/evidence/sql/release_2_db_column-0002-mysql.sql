@@ -2,3 +2,7 @@
 -- Custom state/database change combination
 --
 -- (no-op)
+--
+-- Raw Python operation
+--
+-- THIS OPERATION CANNOT BE WRITTEN AS SQL

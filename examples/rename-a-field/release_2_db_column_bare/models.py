@@ -1,0 +1,1 @@
+../release_2_db_column/models.py
