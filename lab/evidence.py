@@ -202,9 +202,18 @@ print(json.dumps(printed))
 def sqlmigrate_many(slug: str, release: str, migrations: list[tuple[str, str]],
                     database: engines.Database) -> dict[tuple[str, str], str]:
     """What ``sqlmigrate`` prints for each (app label, migration) of a release, on the database's engine: one
-    process for them all. A migration named ``NAME-backwards`` is printed reversed (``--backwards``)."""
+    process for them all. A migration named ``NAME-backwards`` is printed reversed (``--backwards``). Where the
+    demonstration's ``SQL_SCHEMA`` names a release for the engine's vendor, the database is migrated to it first:
+    a schema editor that reads the tables it alters needs them there."""
     if not migrations:
         return {}
+    base = getattr(example_module(slug, "demonstration"), "SQL_SCHEMA", {}).get(database.engine.vendor)
+    if base:
+        # sqlmigrate only prints, so the database stays at the base release's schema whatever is printed after.
+        made = base.run("migrate", "--no-input", database=database)
+        if not made.ok:
+            raise RuntimeError(f"migrate {base.name} before sqlmigrate failed on {database.engine.label}:\n"
+                               f"{made.stderr}")
     result = Release(slug, release).run_python(_SQLMIGRATE_MANY, json.dumps(migrations), BACKWARDS,
                                                database=database)
     if not result.ok:

@@ -18,11 +18,16 @@ def change_a_sku():
 
 
 def hand_out_a_voucher():
-    Voucher.objects.create(code="WELCOME", percent_off=10)
+    voucher = Voucher.objects.create(code="WELCOME", percent_off=10)
+    voucher.product_set.add(*Product.objects.order_by("-id")[:1])
 
 
 def list_vouchers():
     list(Voucher.objects.order_by("-id")[:20])
+
+
+def list_products_on_offer():
+    list(Product.objects.filter(coupons__percent_off__gte=10).order_by("-id")[:20])
 
 
 OPERATIONS = [
@@ -30,5 +35,6 @@ OPERATIONS = [
     ("read", list_products),
     ("write", change_a_sku),
     ("read", list_vouchers),
+    ("read", list_products_on_offer),
     ("write", hand_out_a_voucher),
 ]

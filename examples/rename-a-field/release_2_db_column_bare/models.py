@@ -1,1 +1,1 @@
-../release_2_db_column/models.py
+../release_2_db_column_generated/models.py

@@ -5,6 +5,7 @@ class Product(models.Model):
     name = models.CharField(max_length=100)
     # Renamed in Django only: the column keeps its name.
     sku = models.CharField(max_length=20, db_column="code")
+    coupons = models.ManyToManyField("Voucher")  # keeps its name: a new one would rename its table
 
 
 class Voucher(models.Model):

@@ -6,6 +6,7 @@ class Product(models.Model):
     code = models.CharField(max_length=20)
     # The new column, as release 2 adds it; but this release writes only ``code``.
     sku = models.CharField(max_length=20, null=True)
+    coupons = models.ManyToManyField("Coupon")
 
 
 class Coupon(models.Model):

@@ -6,6 +6,7 @@ class Product(models.Model):
     # Still written, no longer read; nullable now, so that release 4 can stop writing it.
     code = models.CharField(max_length=20, null=True)
     sku = models.CharField(max_length=20, null=True)
+    coupons = models.ManyToManyField("Coupon")
 
 
 class Coupon(models.Model):

@@ -64,7 +64,7 @@ def test_the_content_type_and_the_permissions_follow_the_renamed_model(engine, n
 
     check("with the content type moved in the migration, the voucher keeps the coupon's content type, no coupon "
           "content type is left, whoever could change or view coupons can change or view vouchers, and release 1's "
-          "checks still pass", lambda found: found["same"] and found["shop_models"] == ["product", "voucher"]
+          "checks still pass", lambda found: found["same"] and "coupon" not in found["shop_models"]
           and found["clerk"] == [True, False] and found["helper"] == [False, True] and found["release_1"] == [True],
           renamed_with(demo.DB_COLUMN), contrast="the rename in SeparateDatabaseAndState alone",
           against=lambda: renamed_with(demo.DB_COLUMN_BARE), observed=str, guide=GUIDE, engine=engine)

@@ -2,6 +2,7 @@
 # Edited by hand: the rename is Django's alone, and the rows that name the model follow it
 # (guides/rename-a-field.md).
 
+import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models, router
 
@@ -58,9 +59,9 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),  # whose permissions the grants are
     ]
 
-    # makemigrations wrote the four state operations bare. RenameModel then renamed the table to shop_voucher and
-    # AlterModelTable renamed it back: two renames, and on MariaDB two statements each committed on its own, with no
-    # shop_coupon between them for release 1. Django's state is all that changes: the database keeps its names.
+    # makemigrations wrote the four state operations bare. RenameModel then renamed the table to shop_voucher and the
+    # join table's coupon_id column to voucher_id, and AlterModelTable renamed the table back: the column renamed for
+    # good, and on MariaDB five statements each committed on its own. Django's state is all that changes here.
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
@@ -81,6 +82,29 @@ class Migration(migrations.Migration):
                 migrations.AlterModelTable(
                     name='voucher',
                     table='shop_coupon',
+                ),
+                # Added by hand, as makemigrations writes them for ProductCoupon: the table Django made for
+                # Product.coupons, named in Django with its coupon_id column.
+                migrations.CreateModel(
+                    name='ProductCoupon',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False,
+                                                   verbose_name='ID')),
+                        ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE,
+                                                      to='shop.product')),
+                        ('voucher', models.ForeignKey(db_column='coupon_id',
+                                                      on_delete=django.db.models.deletion.CASCADE,
+                                                      to='shop.voucher')),
+                    ],
+                    options={
+                        'db_table': 'shop_product_coupons',
+                        'unique_together': {('product', 'voucher')},
+                    },
+                ),
+                migrations.AlterField(
+                    model_name='product',
+                    name='coupons',
+                    field=models.ManyToManyField(through='shop.ProductCoupon', to='shop.voucher'),
                 ),
             ],
         ),

@@ -10,9 +10,9 @@ class Migration(migrations.Migration):
         ('shop', '0001_initial'),
     ]
 
-    # makemigrations wrote these four operations bare. RenameModel then renamed the table to shop_voucher and
-    # AlterModelTable renamed it back: two renames, and on MariaDB two statements each committed on its own, with no
-    # shop_coupon between them for release 1. Django's state is all that changes: the database keeps its names.
+    # makemigrations wrote these four operations bare. RenameModel then renamed the table to shop_voucher and the
+    # join table's coupon_id column to voucher_id, and AlterModelTable renamed the table back: the column renamed for
+    # good, and on MariaDB five statements each committed on its own. Django's state is all that changes here.
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[

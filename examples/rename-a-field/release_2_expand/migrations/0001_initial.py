@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100)),
                 ('code', models.CharField(max_length=20)),
+                ('coupons', models.ManyToManyField(to='shop.coupon')),
             ],
         ),
     ]
