@@ -203,11 +203,12 @@ def sqlmigrate_many(slug: str, release: str, migrations: list[tuple[str, str]],
                     database: engines.Database) -> dict[tuple[str, str], str]:
     """What ``sqlmigrate`` prints for each (app label, migration) of a release, on the database's engine: one
     process for them all. A migration named ``NAME-backwards`` is printed reversed (``--backwards``). Where the
-    demonstration's ``SQL_SCHEMA`` names a release for the engine's vendor, the database is migrated to it first:
-    a schema editor that reads the tables it alters needs them there."""
+    demonstration's ``SQL_SCHEMA`` maps ``release`` to another release, the database is migrated to that one first:
+    a schema editor that asks the server about the tables it alters prints what ``migrate`` would run only when
+    they are there."""
     if not migrations:
         return {}
-    base = getattr(example_module(slug, "demonstration"), "SQL_SCHEMA", {}).get(database.engine.vendor)
+    base = getattr(example_module(slug, "demonstration"), "SQL_SCHEMA", {}).get(release)
     if base:
         # sqlmigrate only prints, so the database stays at the base release's schema whatever is printed after.
         made = base.run("migrate", "--no-input", database=database)

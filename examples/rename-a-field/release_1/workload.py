@@ -1,4 +1,4 @@
-"""What release 1 does all day: adds products, lists them, changes their codes, hands out coupons for products."""
+"""What release 1 does all day: adds products, lists them, changes their codes, hands out coupons."""
 
 import random
 
@@ -18,16 +18,11 @@ def change_a_code():
 
 
 def hand_out_a_coupon():
-    coupon = Coupon.objects.create(code="WELCOME", percent_off=10)
-    coupon.product_set.add(*Product.objects.order_by("-id")[:1])
+    Coupon.objects.create(code="WELCOME", percent_off=10)
 
 
 def list_coupons():
     list(Coupon.objects.order_by("-id")[:20])
-
-
-def list_products_on_offer():
-    list(Product.objects.filter(coupons__percent_off__gte=10).order_by("-id")[:20])
 
 
 OPERATIONS = [
@@ -35,6 +30,5 @@ OPERATIONS = [
     ("read", list_products),
     ("write", change_a_code),
     ("read", list_coupons),
-    ("read", list_products_on_offer),
     ("write", hand_out_a_coupon),
 ]
