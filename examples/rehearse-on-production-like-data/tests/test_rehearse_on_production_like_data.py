@@ -5,7 +5,7 @@ The PostgreSQL rehearsals are those of the handbook-wide cases (this example's p
 from __future__ import annotations
 
 import pytest
-from test_rehearse_flags_the_handbook_examples import BUDGET, LOCK_CASES, report_of
+from test_rehearse_flags_the_handbook_examples import BUDGET, LOCK_CASES, WAIT_BUDGET, report_of
 
 from handbook_rehearse.watch import RANK
 from lab.claims import check
@@ -35,7 +35,7 @@ def strongest_on_orders(entry: dict) -> dict:
 @pytest.mark.measures
 def test_the_plain_index_build_blocks_writes_not_reads(embedded_postgresql_engine, new_database):
     engine = embedded_postgresql_engine
-    report = report_of(GENERATED, engine, BUDGET, new_database)
+    report = report_of(GENERATED, engine, BUDGET, new_database, WAIT_BUDGET)
 
     def flagged_for_writes(entry: dict) -> bool:
         lock = strongest_on_orders(entry)
@@ -47,11 +47,11 @@ def test_the_plain_index_build_blocks_writes_not_reads(embedded_postgresql_engin
     check("The plain index build held SHARE on the table: writes waited for it, reads did not; the finding links "
           "add-index-concurrently", flagged_for_writes, migration(report, "0002"),
           contrast="release_2_edited's concurrent build",
-          against=lambda: migration(report_of(EDITED, engine, BUDGET, new_database), "0002"),
+          against=lambda: migration(report_of(EDITED, engine, BUDGET, new_database, WAIT_BUDGET), "0002"),
           observed=str, guide=GUIDE, engine=engine)
     column = migration(report, "0003")
     assert column["passed"] and strongest_on_orders(column)["mode"] == "ACCESS EXCLUSIVE", column
-    edited = migration(report_of(EDITED, engine, BUDGET, new_database), "0002")
+    edited = migration(report_of(EDITED, engine, BUDGET, new_database, WAIT_BUDGET), "0002")
     assert strongest_on_orders(edited)["mode"] == "SHARE UPDATE EXCLUSIVE", edited
 
 
@@ -69,7 +69,8 @@ def test_on_mariadb_no_lock_or_wait_breaks_the_budget(mariadb_engine, embedded_p
     reports = [on_mariadb(release) for release in (demo.GENERATED, demo.EDITED)]
     check("the same rehearsal found no lock or wait over the budget in either release",
           lambda found: not lock_or_wait_findings(found), reports, contrast="the same releases on PostgreSQL",
-          against=lambda: [report_of(c, embedded_postgresql_engine, BUDGET, new_database) for c in (GENERATED, EDITED)],
+          against=lambda: [report_of(c, embedded_postgresql_engine, BUDGET, new_database, WAIT_BUDGET)
+                           for c in (GENERATED, EDITED)],
           observed=lock_or_wait_findings, guide=GUIDE, engine=mariadb_engine)
     assert all(m["lock_modes_visible"] for r in reports for m in r["migrations"])
 
