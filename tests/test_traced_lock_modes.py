@@ -16,6 +16,8 @@ from lab.locks import RANK
 from lab.releases import example_module
 from lab.trace import traced_modes
 
+from .test_measured_locks import MARIADB_TRACES
+
 TRACING = [slug for slug in evidence.examples_with_demonstrations()
            if getattr(example_module(slug, "demonstration"), "TRACED", None)]
 
@@ -48,12 +50,12 @@ def test_the_traced_lock_modes_a_guide_shows_are_traced_again(slug, engine, new_
                   for other, other_run in runs.items() if other_run for label in steps_of(other) if label in other_run]
 
     def traced_now(of: tuple[str, str], stated: dict | None = None) -> dict:
-        """The modes a new trace finds. On MariaDB, where polling can miss a brief lock on a busy machine, up to three
-        traces are united, stopping once they agree with ``stated``."""
+        """The modes a new trace finds. On MariaDB, where polling can miss a brief lock on a busy machine, up to
+        :data:`MARIADB_TRACES` traces are united, stopping once they agree with ``stated``."""
         other, label = of
         release, migrations, figures = steps_of(other)[label]
         united: dict[str, set] = {name: set() for name in figures}
-        for _ in range(3 if engine.vendor == "mysql" else 1):
+        for _ in range(MARIADB_TRACES if engine.vendor == "mysql" else 1):
             traced = traced_modes(release, "shop", migrations, new_database(engine), list(figures.values()))
             for name, table in figures.items():
                 united[name] |= set(traced[table])

@@ -26,17 +26,13 @@ def renames(engine, module_databases):
     return {"db_column": rolled_out(demo.DB_COLUMN), "db_column_bare": rolled_out(demo.DB_COLUMN_BARE)}
 
 
-def summary(report: RollingReport) -> str:
-    return report.summary()
-
-
 @pytest.mark.rolls
 def test_renaming_in_django_only_fails_no_request(renames, engine):
     check("renamed in Django only (db_column, db_table, the join table named), the rollout fails no request of "
           "either release",
           lambda r: r.migration.ok and r.old.operations > 0 and r.new.operations > 0 and not r.failures,
           renames["db_column"], contrast="the same rename with the join table left to Django",
-          against=lambda: renames["db_column_bare"], observed=summary, guide=GUIDE, engine=engine)
+          against=lambda: renames["db_column_bare"], observed=RollingReport.summary, guide=GUIDE, engine=engine)
 
 
 @pytest.mark.rolls
@@ -49,4 +45,4 @@ def test_the_join_table_left_to_django_fails_release_2_on_the_column_it_expects(
     check("renamed in Django only with the table Django made for Product.coupons left unnamed, release 2's queries "
           "of it fail on a voucher_id column the database does not have", new_fails_on_voucher_id,
           renames["db_column_bare"], contrast="the join table named in Django (ProductCoupon)",
-          against=lambda: renames["db_column"], observed=summary, guide=GUIDE, engine=engine)
+          against=lambda: renames["db_column"], observed=RollingReport.summary, guide=GUIDE, engine=engine)
