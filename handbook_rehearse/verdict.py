@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass, field
 
 from . import pages
+from .lockmodes import RANK
 from .plan import Step
-from .watch import RANK, HeldLock, Observation, Statement
+from .watch import HeldLock, Observation, Statement
 from .workload import NEXT, SERVING, Request
 
 

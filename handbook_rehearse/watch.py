@@ -26,48 +26,19 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 
-# pg_locks' mode names in SQL's words, weakest first (PostgreSQL's documentation, "Table-Level Lock Modes").
-PG_MODES = {
-    "AccessShareLock": "ACCESS SHARE", "RowShareLock": "ROW SHARE", "RowExclusiveLock": "ROW EXCLUSIVE",
-    "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE", "ShareLock": "SHARE",
-    "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE", "ExclusiveLock": "EXCLUSIVE",
-    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
-}
-# The modes that conflict with ROW EXCLUSIVE (what INSERT, UPDATE and DELETE take) and with ACCESS SHARE (SELECT).
-PG_BLOCKS_WRITES = {"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
-PG_BLOCKS_READS = {"ACCESS EXCLUSIVE"}
-# MariaDB's metadata locks that a writer's MDL_SHARED_WRITE, and a reader's MDL_SHARED_READ, must wait for
-# (the compatibility matrix in sql/mdl.cc).
-MDL_BLOCKS_WRITES = {"MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE", "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"}
-MDL_BLOCKS_READS = {"MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"}
-RANK = {mode: rank for rank, mode in enumerate([*PG_MODES.values(), "MDL_SHARED", "MDL_SHARED_HIGH_PRIO",
-                                                "MDL_SHARED_READ", "MDL_SHARED_WRITE", "MDL_SHARED_UPGRADABLE",
-                                                "MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE",
-                                                "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"])}
-POLL_EVERY = 0.001
+from . import lockreads
+from .lockmodes import blocks_reads, blocks_writes
 
-# Tables only (an index being built is locked by its builder alone), and not Django's record of migrations.
-_PG_USER_TABLES = ("l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relkind IN ('r', 'p') "
-                   "AND c.relname <> 'django_migrations' AND c.relnamespace NOT IN "
-                   "('pg_catalog'::regnamespace, 'information_schema'::regnamespace))")
-PG_OWN_LOCKS = ("SELECT l.relation::regclass::text, l.mode FROM pg_locks l WHERE l.pid = pg_backend_pid() "
-                f"AND l.locktype = 'relation' AND l.granted AND {_PG_USER_TABLES}")
-PG_POLL = ("SELECT l.locktype, COALESCE(l.relation::regclass::text, ''), l.mode, l.granted FROM pg_locks l "
-           f"WHERE l.pid = %s AND ((l.locktype = 'relation' AND {_PG_USER_TABLES}) OR NOT l.granted)")
-MARIADB_POLL = ("SELECT TABLE_NAME, LOCK_MODE FROM information_schema.METADATA_LOCK_INFO "
-                "WHERE THREAD_ID = %s AND LOCK_TYPE = 'Table metadata lock' AND TABLE_SCHEMA = DATABASE() "
-                "AND TABLE_NAME <> 'django_migrations'")
+POLL_EVERY = 0.001
 # Django's own queries around a migration: reading the catalog, recording the migration as applied.
 BOOKKEEPING = re.compile(r"django_migrations|\bpg_catalog\.|\binformation_schema\.|^\s*SHOW\s", re.IGNORECASE)
-MARIADB_WAITING = "SELECT COALESCE(STATE, '') FROM information_schema.PROCESSLIST WHERE ID = %s"
+# Not part of what a migration does to the site's tables.
+NOT_WATCHED = {"django_migrations"}
 
 
-def blocks_writes(mode: str) -> bool:
-    return mode in PG_BLOCKS_WRITES or mode in MDL_BLOCKS_WRITES
-
-
-def blocks_reads(mode: str) -> bool:
-    return mode in PG_BLOCKS_READS or mode in MDL_BLOCKS_READS
+def _watched(lock: lockreads.SeenLock) -> bool:
+    """A granted lock on one of the site's tables (an index being built is locked by its builder alone)."""
+    return lock.granted and lock.is_table and lock.relation not in NOT_WATCHED
 
 
 @dataclass
@@ -193,9 +164,8 @@ class Statements:
             if not error and self.atomic and self.connection.vendor == "postgresql" and self.connection.in_atomic_block:
                 # The raw connection's cursor: this query is the instrument's, not the migration's.
                 with self.connection.connection.cursor() as cursor:
-                    cursor.execute(PG_OWN_LOCKS)
-                    for table, mode in cursor.fetchall():
-                        self.observation.saw(table, PG_MODES.get(mode, mode), ended, until_commit=True)
+                    for lock in filter(_watched, lockreads.pg_own_locks(cursor)):
+                        self.observation.saw(lock.relation, lock.mode, ended, until_commit=True)
 
 
 class LockWatcher:
@@ -236,34 +206,27 @@ class LockWatcher:
     def _poller(self, cursor):
         observation, session = self.observation, self.session
         if self.vendor == "postgresql":
-            def poll() -> None:
-                cursor.execute(PG_POLL, [session])
-                now, seen = time.perf_counter(), set()
-                for locktype, table, mode, granted in cursor.fetchall():
-                    if granted:
-                        seen.add((table, PG_MODES.get(mode, mode)))
-                    else:
-                        observation.waited(f"{PG_MODES.get(mode, mode)} on {table or locktype}", now)
-                observation.polled(seen, now)
-            return poll
-        try:
-            cursor.execute(MARIADB_POLL, [session])
-        except Exception:  # the metadata_lock_info plugin is not installed: modes cannot be seen
-            observation.lock_modes_visible = False
+            def look() -> lockreads.SessionLocks:
+                return lockreads.pg_session(cursor, session)
+        else:
+            observation.lock_modes_visible = lockreads.metadata_lock_view(cursor) is None
+
+            def look() -> lockreads.SessionLocks:
+                return lockreads.mariadb_session(cursor, session, modes=observation.lock_modes_visible)
 
         def poll() -> None:
-            if observation.lock_modes_visible:
-                cursor.execute(MARIADB_POLL, [session])
-                observation.polled(set(cursor.fetchall()), time.perf_counter())
-            cursor.execute(MARIADB_WAITING, [session])
-            row = cursor.fetchone()
-            if row and "Waiting for" in row[0] and "lock" in row[0]:
-                observation.waited(row[0], time.perf_counter())
+            seen = look()
+            now = time.perf_counter()
+            for lock in seen.locks:
+                if not lock.granted:
+                    observation.waited(f"{lock.mode} on {lock.relation or lock.locktype}", now)
+            if seen.waiting and self.vendor != "postgresql":
+                observation.waited(seen.state, now)  # MariaDB names the wait in the thread's state only
+            observation.polled({(lock.relation, lock.mode) for lock in seen.locks if _watched(lock)}, now)
         return poll
 
 
 def session_id(connection) -> int:
     """The migrating connection's backend: its pid on PostgreSQL, its connection id on MariaDB."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT CONNECTION_ID()")
-        return cursor.fetchone()[0]
+        return lockreads.session_id(cursor, connection.vendor)

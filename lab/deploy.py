@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from handbook_rehearse.lockmodes import blocks_writes
+
 from .engines import Database
-from .locks import BLOCKS, LockObserver, LockReport, LockSpan
+from .locks import LockObserver, LockReport, LockSpan
 from .releases import CommandRun, Release
 from .workload import DEFAULT_TRAFFIC, RunningWorkload, Traffic, WorkloadReport
 
@@ -135,7 +137,7 @@ class DeployReport:
         """The numbers a guide quotes from this deploy, for the locks on ``table``."""
         locks = self.locks if self.locks and self.locks.observable else None
         held = locks.held("migrate", table) if locks else []
-        blocking = [span for span in held if BLOCKS.get(span.mode, {}).get("writes")]
+        blocking = [span for span in held if blocks_writes(span.mode)]
         waits = locks.waits("workload") if locks else []
         errors = self.old.errors + self.new.errors
         reads, writes = self.during_migration("read"), self.during_migration("write")

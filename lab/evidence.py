@@ -17,6 +17,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -29,16 +30,21 @@ RECORD = "evidence.json"
 # What is not part of the example's behaviour: its evidence, its tests, caches.
 NOT_FINGERPRINTED = {EVIDENCE, "tests", "__pycache__"}
 # The lab's instrument: a change to how traffic is sent, locks are read or commands are started (a migration's time
-# includes its process's start) changes every figure.
-INSTRUMENT = ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py", "templates.py", "releases.py", "zygote.py")
+# includes its process's start) changes every figure. Paths from the repository's root.
+INSTRUMENT = (*(f"lab/{name}" for name in ("workload.py", "deploy.py", "locks.py", "verbs.py", "fill.py",
+                                           "templates.py", "releases.py", "zygote.py")),
+              "handbook_rehearse/lockmodes.py", "handbook_rehearse/lockreads.py")
 # Instruments only some demonstrations use: part of the fingerprint of those that import them.
-OPTIONAL_INSTRUMENT = {"trace.py": "lab.trace", "rolling.py": "lab.rolling",
-                       # The real site: servers, balancer, visitors, capacity.
-                       **{name: "lab.site" for name in ("site.py", "site_urls.py", "site_wsgi.py", "site_deploy.py", "example_settings.py",
-                                                        "traffic.py", "capacity.py")}}
+OPTIONAL_INSTRUMENT = {
+    # The lock trace: the lab's side and the instrument rehearse ships.
+    **{path: "lab.trace" for path in ("lab/trace.py", "handbook_rehearse/trace.py")},
+    "lab/rolling.py": "lab.rolling",
+    # The real site: servers, balancer, visitors, capacity.
+    **{f"lab/{name}": "lab.site" for name in ("site.py", "site_urls.py", "site_wsgi.py", "site_deploy.py",
+                                              "example_settings.py", "traffic.py", "capacity.py")},
+}
 # Commands of the repository's own apps: a demonstration that runs one measures that app's code as well.
 APP_COMMANDS = {"rehearse": "handbook_rehearse"}
-LAB = Path(__file__).resolve().parent
 DEMO_ROWS = 1_000_000
 
 
@@ -57,16 +63,25 @@ def fingerprint(slug: str) -> str:
         digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     demonstration = root / "demonstration.py"
     source = demonstration.read_text() if demonstration.is_file() else ""
-    used = [name for name, module in OPTIONAL_INSTRUMENT.items() if module in source]
+    used = [name for name, module in OPTIONAL_INSTRUMENT.items() if _imports(source, module)]
     for name in (*INSTRUMENT, *used):
-        if (LAB / name).is_file():
-            digest.update(f"lab/{name}".encode() + b"\0" + (LAB / name).read_bytes() + b"\0")
+        if (REPO / name).is_file():
+            digest.update(name.encode() + b"\0" + (REPO / name).read_bytes() + b"\0")
     # A demonstration that runs a command of one of the repository's apps measures that app too.
     for command, package in APP_COMMANDS.items():
         if f'"{command}"' in source:
             for path in sorted((REPO / package).rglob("*.py")):
                 digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _imports(source: str, module: str) -> bool:
+    """Whether Python ``source`` imports ``module`` or a module whose name starts with it (``lab.site`` stands for
+    ``lab.site_deploy`` too), by its name or from its package."""
+    package, _, name = module.rpartition(".")
+    return bool(re.search(rf"^\s*(import|from)\s+{re.escape(module)}\w*\b", source, re.MULTILINE)
+                or re.search(rf"^\s*from\s+{re.escape(package)}\s+import\s+[^\n]*\b{name}\w*\b", source,
+                             re.MULTILINE))
 
 
 def data_digest(record: dict) -> str:

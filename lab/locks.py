@@ -1,14 +1,15 @@
 """Watch, from a connection of its own, which locks a migration takes and who waits.
 
-PostgreSQL: ``pg_locks`` joined with ``pg_stat_activity``, for the tables
-named. Each process of a release names itself in ``application_name``
-(``release_2:migrate``, ``release_1:workload``). MariaDB/MySQL: the process
-list of the database, where a session waiting for a metadata lock says so in
-its state; the session running a schema change is the migration (named
-``migrate session N``), the others are the workload (``workload session N``).
-MariaDB shows no lock modes there, so its spans carry the session's thread state,
-which is not a lock: :mod:`lab.trace` reads MariaDB's metadata-lock modes.
-SQLite has no lock view; there the workload's waits are the evidence.
+PostgreSQL: every backend's locks on the tables named (``pg_locks``). Each process of a release names itself in
+``application_name`` (``release_2:migrate``, ``release_1:workload``). MariaDB: the process list of the database,
+where a session waiting for a metadata lock says so in its state; the session running a schema change is the
+migration (named ``migrate session N``), the others are the workload (``workload session N``). MariaDB shows no lock
+modes there, so its spans carry the session's thread state, which is not a lock: the lock trace
+(:mod:`handbook_rehearse.trace`) reads MariaDB's metadata-lock modes. SQLite has no lock view; there the
+workload's waits are the evidence.
+
+The queries, and the modes' names and conflicts, are those of the instrument ``manage.py rehearse`` ships
+(:mod:`handbook_rehearse.lockreads`, :mod:`handbook_rehearse.lockmodes`).
 """
 
 from __future__ import annotations
@@ -17,69 +18,11 @@ import threading
 import time
 from dataclasses import dataclass
 
+from handbook_rehearse import lockreads
+
 from .engines import Database
 
-POSTGRES_LOCKS = """
-SELECT a.application_name, l.pid, c.relname, l.mode, l.granted
-FROM pg_locks l
-JOIN pg_class c ON c.oid = l.relation
-JOIN pg_stat_activity a ON a.pid = l.pid
-WHERE l.locktype = 'relation' AND c.relname = ANY(%s) AND l.pid <> pg_backend_pid()
-"""
-MARIADB_SESSIONS = """
-SELECT ID, COALESCE(STATE, ''), COALESCE(INFO, '')
-FROM information_schema.PROCESSLIST
-WHERE DB = %s AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'
-"""
 LOCK_VIEWS = ("postgresql", "mysql")
-# pg_locks names modes after the server's C constants; SQL and the documentation use these names.
-SQL_LOCK_NAMES = {
-    "AccessShareLock": "ACCESS SHARE",
-    "RowShareLock": "ROW SHARE",
-    "RowExclusiveLock": "ROW EXCLUSIVE",
-    "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE",
-    "ShareLock": "SHARE",
-    "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE",
-    "ExclusiveLock": "EXCLUSIVE",
-    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
-}
-
-
-def sql_lock_name(mode: str) -> str:
-    """SQL's name of a PostgreSQL lock mode (``ShareLock`` -> ``SHARE``); other names unchanged."""
-    return SQL_LOCK_NAMES.get(mode, mode)
-
-
-# PostgreSQL's lock modes, weakest first: pg_locks' name, then SQL's.
-PG_MODES = SQL_LOCK_NAMES
-_AS, _RS, _RX, _SUX, _S, _SRX, _X, _AX = PG_MODES.values()
-# PostgreSQL's documentation, "Table-Level Lock Modes" (table "Conflicting Lock Modes"): what each mode conflicts with.
-CONFLICTS = {
-    _AS: {_AX},
-    _RS: {_X, _AX},
-    _RX: {_S, _SRX, _X, _AX},
-    _SUX: {_SUX, _S, _SRX, _X, _AX},
-    _S: {_RX, _SUX, _SRX, _X, _AX},
-    _SRX: {_RX, _SUX, _S, _SRX, _X, _AX},
-    _X: {_RS, _RX, _SUX, _S, _SRX, _X, _AX},
-    _AX: set(PG_MODES.values()),
-}
-# MariaDB's metadata lock modes, in the order of its enum (sql/mdl.cc), roughly weakest first.
-MDL_MODES = [
-    "MDL_INTENTION_EXCLUSIVE", "MDL_SHARED", "MDL_SHARED_HIGH_PRIO", "MDL_SHARED_READ", "MDL_SHARED_WRITE",
-    "MDL_SHARED_UPGRADABLE", "MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE", "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE",
-]
-# From its compatibility matrix (MDL_object_lock::m_granted_incompatible): the held modes that a reader's
-# MDL_SHARED_READ, and a writer's MDL_SHARED_WRITE, must wait for.
-MDL_READS_WAIT_FOR = {"MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"}
-MDL_WRITES_WAIT_FOR = {"MDL_SHARED_READ_ONLY", "MDL_SHARED_NO_WRITE", "MDL_SHARED_NO_READ_WRITE", "MDL_EXCLUSIVE"}
-# Per mode: whether it blocks reads (PostgreSQL: conflicts with ACCESS SHARE, which SELECT takes) and writes
-# (conflicts with ROW EXCLUSIVE, which INSERT, UPDATE and DELETE take); likewise for MariaDB's modes.
-BLOCKS = {
-    **{mode: {"reads": _AS in conflicts, "writes": _RX in conflicts} for mode, conflicts in CONFLICTS.items()},
-    **{mode: {"reads": mode in MDL_READS_WAIT_FOR, "writes": mode in MDL_WRITES_WAIT_FOR} for mode in MDL_MODES},
-}
-RANK = {mode: rank for modes in (list(PG_MODES.values()), MDL_MODES) for rank, mode in enumerate(modes)}
 
 SCHEMA_CHANGES = ("ALTER", "CREATE", "DROP", "RENAME", "TRUNCATE", "OPTIMIZE")
 
@@ -175,15 +118,13 @@ class LockObserver:
 
     def _rows(self, cursor) -> list[tuple[str, str, str, bool]]:
         if self.database.engine.vendor == "postgresql":
-            cursor.execute(POSTGRES_LOCKS, (self.tables,))
             # One span per backend: several clients of a release share its application_name.
-            return [(f"{app or 'backend'} (pid {pid})", table, sql_lock_name(mode), granted)
-                    for app, pid, table, mode, granted in cursor]
-        cursor.execute(MARIADB_SESSIONS, (self.database.name,))
+            return [(f"{app or 'backend'} (pid {pid})", lock.relation, lock.mode, lock.granted)
+                    for app, pid, lock in lockreads.pg_locks_on_tables(cursor, self.tables)]
         rows = []
-        for session, state, info in cursor.fetchall():
+        for session, state, info in lockreads.mariadb_busy_sessions(cursor, self.database.name):
             table = next((t for t in self.tables if t in info), "")
-            waiting = "waiting for" in state.lower() and "lock" in state.lower()
+            waiting = lockreads.waits_for_lock(state)
             schema_change = info.lstrip().upper().startswith(SCHEMA_CHANGES)
             if not (waiting or schema_change):
                 continue  # ordinary queries at work: their passing states say nothing about locks

@@ -74,3 +74,10 @@ def test_the_demo_prints_every_recorded_step(slug):
             if label in run:
                 figures = {name: value for name, value in run[label].items() if name != "rows"}
                 assert summary(figures).strip(), (slug, run["engine"], label)
+
+
+def test_an_instrument_is_fingerprinted_however_the_demonstration_imports_it():
+    assert evidence._imports("from lab import trace, verbs\n", "lab.trace")
+    assert evidence._imports("from lab.trace import trace_chain\n", "lab.trace")
+    assert evidence._imports("from lab.site_deploy import LiveSite\n", "lab.site")
+    assert not evidence._imports("from lab import traffic\n# see lab.trace\n", "lab.trace")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from handbook_rehearse.trace import MigrationTrace
 from lab import evidence
 from lab.releases import Release, example_module
-from lab.trace import MigrationTrace, migrate_before, trace_statements
+from lab.trace import migrate_before, trace_statements, traces_needed
 
 CONTRAST = ("remove-a-field", "release_2", "release_2_unsafe", "0002")  # one column made nullable; a drop of two
 
@@ -51,17 +52,12 @@ def differing(vendor: str) -> list[tuple[str, str, Path, Path]]:
     return found
 
 
-# MariaDB's locks are seen by polling while a statement runs, which can miss a brief one: the union of this many
-# traces. PostgreSQL's are read after each statement, exactly: one trace.
-MARIADB_TRACES = 3
-
-
 def locks_taken(engine, new_database, slug: str, app_label: str, sql: Path) -> set[tuple[str, str]]:
     """Every (table, mode) the statements of ``sql`` take, traced from the state before their migration."""
     release, migration, _ = sql.name.rsplit("-", 2)
     sql_statements, atomic = statements(sql)
     taken = set()
-    for _ in range(MARIADB_TRACES if engine.vendor == "mysql" else 1):
+    for _ in range(traces_needed(engine.vendor)):
         database = new_database(engine)
         migrate_before(Release(slug, release), app_label, migration, database)
         trace: MigrationTrace = trace_statements(database, sql_statements, atomic=atomic)

@@ -1,22 +1,25 @@
-"""The lock trace of lab/trace.py on real engines: the modes it reports for the examples' migrations, and the tables
-of lock facts it reasons with."""
+"""The lock trace (handbook_rehearse.trace, run the lab's way by lab.trace) on real engines: the modes it reports
+for the examples' migrations, and the tables of lock facts it reasons with."""
 
+import ast
 import re
 import sqlite3
 from contextlib import closing
 from itertools import product
+from pathlib import Path
 
 import pytest
 
+import handbook_rehearse
+from handbook_rehearse.lockmodes import BLOCKS, CONFLICTS, PG_MODES, sql_lock_name
+from handbook_rehearse.trace import (
+    EXACT, NOT_SQL, OBSERVED, PYTHON_OPERATION, SQLITE, MigrationTrace, TracedLock, TracedStatement,
+)
 from lab import schema
 from lab.engines import sqlite_engine
 from lab.fill import fill
 from lab.releases import Release
-from lab.locks import BLOCKS, CONFLICTS, PG_MODES, sql_lock_name
-from lab.trace import (
-    EXACT, NOT_SQL, OBSERVED, PYTHON_OPERATION, SQLITE, MigrationTrace, TracedLock, TracedStatement, migrate_before,
-    trace_migration, trace_statements,
-)
+from lab.trace import migrate_before, trace_migration, trace_statements
 
 INDEX_GUIDE, COLUMN_GUIDE = "add-index-concurrently", "add-a-column-and-fill-it"
 ORDERS = {"customer_id": "i % 50000", "total_cents": "i % 10000", "status": "'paid'"}  # as that example's demo
@@ -214,3 +217,16 @@ def test_trace_survives_json_and_ranks_modes():
     assert MigrationTrace.from_json(trace.to_json()) == trace
     assert trace.modes_on("t") == ["SHARE", "ROW EXCLUSIVE"]  # strongest first; a lock waited for is not held
     assert trace.blocks_writes("t") and not trace.blocks_reads("t")
+
+
+def test_the_instrument_rehearse_ships_needs_nothing_of_the_lab():
+    """The trace, the watch and their lock queries install with rehearse, in a site that has no lab."""
+    imported = {}
+    for path in Path(handbook_rehearse.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            imported.update({name: path.name for name in names})
+    outside = {name: file for name, file in imported.items()
+               if name.split(".")[0] in {"lab", "tests", "conf", "psycopg", "pymysql"}}
+    assert not outside, f"modules of handbook_rehearse import what it does not ship: {outside}"

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import pytest
 
+from handbook_rehearse.lockmodes import strongest_first
 from lab import evidence
 from lab.claims import check
-from lab.locks import RANK
 from lab.releases import example_module
-from lab.trace import traced_modes
-
-from .test_measured_locks import MARIADB_TRACES
+from lab.trace import traced_modes, traces_needed
 
 TRACING = [slug for slug in evidence.examples_with_demonstrations()
            if getattr(example_module(slug, "demonstration"), "TRACED", None)]
@@ -51,15 +49,15 @@ def test_the_traced_lock_modes_a_guide_shows_are_traced_again(slug, engine, new_
 
     def traced_now(of: tuple[str, str], stated: dict | None = None) -> dict:
         """The modes a new trace finds. On MariaDB, where polling can miss a brief lock on a busy machine, up to
-        :data:`MARIADB_TRACES` traces are united, stopping once they agree with ``stated``."""
+        :func:`lab.trace.traces_needed` traces are united, stopping once they agree with ``stated``."""
         other, label = of
         release, migrations, figures = steps_of(other)[label]
         united: dict[str, set] = {name: set() for name in figures}
-        for _ in range(MARIADB_TRACES if engine.vendor == "mysql" else 1):
+        for _ in range(traces_needed(engine.vendor)):
             traced = traced_modes(release, "shop", migrations, new_database(engine), list(figures.values()))
             for name, table in figures.items():
                 united[name] |= set(traced[table])
-            found = {name: sorted(modes, key=lambda mode: -RANK.get(mode, -1)) for name, modes in united.items()}
+            found = {name: strongest_first(modes) for name, modes in united.items()}
             if stated is not None and agrees(found, stated):
                 break
         return found

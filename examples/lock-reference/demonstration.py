@@ -7,13 +7,14 @@ Release 1's migrations form one chain, one operation each. On a fresh database p
 
 from __future__ import annotations
 
+from handbook_rehearse.lockmodes import BLOCKS, strongest_first
+from handbook_rehearse.trace import EXACT, OBSERVED, SQLITE, MigrationTrace
 from lab import templates
 from lab.engines import Database
 from lab.fill import fill
-from lab.locks import BLOCKS, RANK
 from lab.releases import Release
 from lab.story import Story
-from lab.trace import EXACT, OBSERVED, SQLITE, MigrationTrace, migrate_before, trace_chain
+from lab.trace import migrate_before, trace_chain
 
 SLUG = "lock-reference"
 APP = "shop"
@@ -119,8 +120,7 @@ def traced_chain(database: Database, rows: int, story: Story, until: str | None 
 
 def modes(traces: list[MigrationTrace], tables: list[str]) -> list[str]:
     """Every mode the traces saw taken on any of ``tables``, strongest first."""
-    seen = {mode for trace in traces for table in tables for mode in trace.modes_on(table)}
-    return sorted(seen, key=lambda mode: -RANK.get(mode, -1))
+    return strongest_first(mode for trace in traces for table in tables for mode in trace.modes_on(table))
 
 
 def how(traces: list[MigrationTrace]) -> tuple[str, list[str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from handbook_rehearse import lockreads
 from lab import verbs
 from lab.releases import Release
 from lab.story import Story
@@ -35,23 +36,18 @@ def metadata_lock_plugin(database) -> None:
     """On MariaDB, install the ``metadata_lock_info`` plugin if it is not active yet, as the guide tells a team to:
     without it the rehearsal cannot see lock modes."""
     with database.connect() as connection:
-        cursor = connection.cursor()
-        cursor.execute("SELECT 1 FROM information_schema.PLUGINS "
-                       "WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO' AND PLUGIN_STATUS = 'ACTIVE'")
-        if cursor.fetchone() is None:
-            try:
-                cursor.execute("INSTALL SONAME 'metadata_lock_info'")
-            except Exception as error:  # installed meanwhile by another process: fine; anything else is not
-                if "already exists" not in str(error):
-                    raise
+        missing = lockreads.metadata_lock_view(connection.cursor(), install=True)
+    if missing:
+        raise RuntimeError(missing)
 
 
-def rehearse(database, release: Release, story: Story, budget: str = BUDGET) -> dict:
-    """``manage.py rehearse`` run by ``release`` on ``database``: its exit status, text output and JSON report."""
+def rehearse(database, release: Release, story: Story, budget: str = BUDGET, wait: str | None = None) -> dict:
+    """``manage.py rehearse`` run by ``release`` on ``database``, with ``budget`` for locks and ``wait`` (else
+    ``budget``) for requests: its exit status, text output and JSON report."""
     if database.engine.vendor == "mysql":
         metadata_lock_plugin(database)
     with story.step(f"Rehearsing {release.name}'s migrations on a copy of release_1's database"):
-        run = release.run("rehearse", "--noinput", "--max-lock", budget, "--max-wait", budget, "--json", "-",
+        run = release.run("rehearse", "--noinput", "--max-lock", budget, "--max-wait", wait or budget, "--json", "-",
                           database=database)
     if run.returncode not in (0, 1):
         raise RuntimeError(f"rehearse could not run:\n{run.stderr}")

@@ -11,12 +11,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from handbook_rehearse.trace import SQLITE, MigrationTrace
 from lab import evidence
 from lab.claims import check
 from lab.engines import sqlite_engine
 from lab.releases import example_module, releases
 from lab.story import Story
-from lab.trace import SQLITE, MigrationTrace
 
 demo = example_module("lock-reference", "demonstration")
 PAGE = "docs/reference/locks"  # the page these claims are made on

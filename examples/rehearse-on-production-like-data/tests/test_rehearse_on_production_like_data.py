@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from test_rehearse_flags_the_handbook_examples import BUDGET, LOCK_CASES, WAIT_BUDGET, report_of
 
-from handbook_rehearse.watch import RANK
+from handbook_rehearse.lockmodes import RANK
 from lab.claims import check
 from lab.engines import Database, sqlite_engine
 from lab.releases import example_dir, example_module, releases
@@ -42,7 +42,7 @@ def test_the_plain_index_build_blocks_writes_not_reads(embedded_postgresql_engin
         return (not entry["passed"] and lock["mode"] == "SHARE" and lock["blocks_writes"]
                 and not lock["blocks_reads"] and {f["page"] for f in entry["findings"]} ==
                 {"guides/add-index-concurrently"}
-                and entry["requests"]["reads"]["worst_wait_ms"] < float(BUDGET) * 1000)
+                and entry["requests"]["reads"]["worst_wait_ms"] < float(WAIT_BUDGET) * 1000)
 
     check("The plain index build held SHARE on the table: writes waited for it, reads did not; the finding links "
           "add-index-concurrently", flagged_for_writes, migration(report, "0002"),
@@ -60,7 +60,7 @@ def test_on_mariadb_no_lock_or_wait_breaks_the_budget(mariadb_engine, embedded_p
     def on_mariadb(release) -> dict:
         database = new_database(mariadb_engine)
         demo.orders_table(database, MARIADB_ROWS, QUIET)
-        return demo.rehearse(database, release, QUIET, budget=BUDGET)["report"]
+        return demo.rehearse(database, release, QUIET, budget=BUDGET, wait=WAIT_BUDGET)["report"]
 
     def lock_or_wait_findings(reports: list[dict]) -> list[str]:
         return [f["message"] for r in reports for m in r["migrations"] for f in m["findings"]
