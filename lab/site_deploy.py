@@ -1,10 +1,10 @@
 """A migration run while a release's real site serves visitors: what the visitors saw.
 
 :class:`LiveSite` is a deploy of several steps on such a site, with a background worker of the old release writing
-until it is replaced. :func:`migrate_while_serving` starts the old release's :class:`~lab.site.Site` (gunicorn behind nginx), sends it
-open-loop traffic (:mod:`lab.traffic`) at :data:`~lab.capacity.FRACTION` of the capacity measured for that site on
-this machine, runs the migration, and returns a :class:`SiteReport`: every request, failures by kind, and the
-migration's command run.
+until it is replaced. :func:`migrate_while_serving` starts the old release's :class:`~lab.site.Site` (gunicorn
+behind nginx), sends it open-loop traffic (:mod:`lab.traffic`) at :data:`~lab.capacity.FRACTION` of the capacity
+measured for that site on this machine, runs the migration, and returns a :class:`SiteReport`: every request,
+failures by kind, and the migration's command run.
 """
 
 from __future__ import annotations

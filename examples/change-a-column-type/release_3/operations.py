@@ -82,7 +82,9 @@ class IndexColumnConcurrently(migrations.operations.base.Operation):
             cursor.execute(
                 "SELECT indisvalid, indrelid = to_regclass(%s) AND NOT indisunique AND "
                 "split_part(pg_get_indexdef(indexrelid), ' USING ', 2) = 'btree (' || quote_ident(%s) || ')', "
-                "(SELECT min(pid) FROM pg_stat_progress_create_index WHERE index_relid = indexrelid) "
+                # Another database's build can have the same index oid: only this database's counts.
+                "(SELECT min(pid) FROM pg_stat_progress_create_index "
+                " WHERE index_relid = indexrelid AND datname = current_database()) "
                 "FROM pg_index WHERE indexrelid = to_regclass(%s)",
                 [schema_editor.quote_name(self.table), self.column, schema_editor.quote_name(self.name)])
             found = cursor.fetchone()
