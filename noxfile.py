@@ -34,9 +34,6 @@ PREVIEW_PORT = "8001"
 # between replacements, commands and servers start), so four overlap where two would idle. Each worker starts its own
 # PostgreSQL; the Sphinx builds are made once per run and shared (tests/conftest.py).
 TEST_WORKERS = 4
-# The measurements, two at a time: each must hold with two CPU-bound processes beside it (README), more load than one
-# other measurement makes.
-MEASURE_WORKERS = 2
 
 
 def groups(*names: str) -> list[str]:
@@ -139,14 +136,14 @@ def tests(session: nox.Session, django: str, group: str) -> None:
         session.run("pytest", *session.posargs, env=env)
         return
     # Only the measurements time anything: the rest shares the cores, a file to a worker (a guide's code blocks
-    # share one namespace; module fixtures are built once); then the measurements, two at a time.
+    # share one namespace; module fixtures are built once); then the measurements run alone.
     workers = ["-n", str(TEST_WORKERS), "--dist", "loadfile"]
     # Tests marked "once" (a Sphinx rebuild, the wheel, publishing) prove the same on every Django: the first leg
     # runs them.
     first_leg = django == DJANGO_LEGS[0][0]
     session.run("pytest", "-m", "not measures" if first_leg else "not measures and not once", *workers, env=env)
     if measures == "1":
-        session.run("pytest", "-m", "measures", "-n", str(MEASURE_WORKERS), "--dist", "loadfile", env=env)
+        session.run("pytest", "-m", "measures", env=env)
 
 
 @nox.session
