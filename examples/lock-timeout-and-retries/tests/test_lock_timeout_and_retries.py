@@ -363,7 +363,7 @@ def test_on_the_real_site_the_queued_alter_takes_down_pages_of_other_tables_too(
 @pytest.mark.measures
 def test_on_the_real_site_the_queue_outlasts_the_migration(site_runs, lock_engine):
     if lock_engine.vendor == "mysql":
-        pytest.skip("the guide states the recovery for PostgreSQL 18: on MariaDB the queue cleared in 1.7 s and 2.4 s "
+        pytest.skip("the guide states the recovery for PostgreSQL: on MariaDB the queue cleared in 1.7 s and 2.4 s "
                     "after a 4 s stall in two recordings, too close to a 1 s bound to test")
 
     def slow_to_recover(r) -> bool:
