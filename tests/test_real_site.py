@@ -58,6 +58,9 @@ def replaced_with_writes_in_flight(site: Site, drained: bool) -> list[Request]:
     as :meth:`Site.replace` does, or with the old instance killed as soon as nginx stops sending to it (a stop
     timeout too short for its requests). The requests lost: a reset connection or a 502, since nginx sends no POST
     to a second instance. A timeout or a 504 would say only that the machine was slow."""
+    # Requests nginx gave up on are still queued in the instances after a replacement: let them drain first, or
+    # the traffic's first request (the list of operations) can wait past the upstream timeout on a busy machine.
+    site.balancer.recovered()
     traffic = RunningTraffic(site.address, Load(RATE * 3))
     time.sleep(0.5)
     for old in site.instances[:1]:
