@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def summary(figures: dict) -> str:
     """One line of the figures that tell a step's story."""
-    if "in_flight_max" in figures:  # a migration on the real site: what its visitors saw
+    if "busy" in figures:  # a migration on the real site, by group of pages: what its visitors saw
         busy, other = figures["busy"], figures["untouched"]
         return (f"took {figures['migration_ms']:,} ms; visitors at {figures['rate']:,}/s (half of "
                 f"{figures['capacity']:,}/s): {busy['failed']:,} of {busy['requests']:,} requests on the table failed, "
@@ -73,6 +73,9 @@ def summary(figures: dict) -> str:
         f"worst wait of a request {figures['request_worst_wait_ms']:,} ms",
         f"{figures['failed_requests']:,} failed requests",
     ]
+    if "timeouts" in figures:  # a deploy on the real site (lab.site_verbs): what its visitors saw besides
+        parts.append(f"visitors at {figures['rate']:,}/s (half of {figures['capacity']:,}/s): "
+                     f"{figures['timeouts']:,} timeouts, {figures['in_flight_max']:,} in flight at most")
     if figures.get("rows_per_second"):
         parts.append(f"{figures['rows_per_second']:,} rows/s")
     return "; ".join(parts)

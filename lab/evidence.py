@@ -42,6 +42,8 @@ OPTIONAL_INSTRUMENT = {
     # The real site: servers, balancer, visitors, capacity.
     **{f"lab/{name}": "lab.site" for name in ("site.py", "site_urls.py", "site_wsgi.py", "site_deploy.py",
                                               "example_settings.py", "traffic.py", "capacity.py")},
+    # A deploy's migration on the real site, reported as the in-process deploys are.
+    "lab/site_verbs.py": "lab.site_verbs",
 }
 # Commands of the repository's own apps: a demonstration that runs one measures that app's code as well.
 APP_COMMANDS = {"rehearse": "handbook_rehearse"}

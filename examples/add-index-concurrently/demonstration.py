@@ -1,4 +1,5 @@
-"""The guide's story on a real database: a plain index build, then a concurrent one.
+"""The guide's story on a real database: a plain index build, then a concurrent one, each deployed while release
+1's real site (gunicorn behind nginx) serves visitors who give up after a timeout.
 
 Used by ``nox -s demo -- add-index-concurrently`` (to tell it), by
 ``nox -s evidence`` (to record it for the guide) and by the tests (to check it).
@@ -6,8 +7,7 @@ Used by ``nox -s demo -- add-index-concurrently`` (to tell it), by
 
 from __future__ import annotations
 
-from lab import trace, verbs
-from lab.deploy import DeployReport
+from lab import site_verbs, trace, verbs
 from lab.releases import Release
 from lab.story import Story
 
@@ -31,9 +31,9 @@ def orders_table(database, rows: int, story: Story) -> None:
     verbs.filled_table(database, [BEFORE], TABLE, COLUMNS, rows, story)
 
 
-def deploy(database, release: Release, story: Story) -> DeployReport:
-    """Deploy ``release`` over release 1 while release 1 serves, watching locks on the table."""
-    return verbs.deploy(database, BEFORE, release, story, [TABLE])
+def deploy(database, release: Release, story: Story) -> site_verbs.SiteDeployReport:
+    """Migrate to ``release`` while release 1's site serves its visitors, watching locks on the table."""
+    return site_verbs.deploy_on_site(database, BEFORE, release, story, [TABLE])
 
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
