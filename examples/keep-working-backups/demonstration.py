@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab import backups, verbs
+from lab import backups, site_verbs, verbs
 from lab.deploy import DeployReport
 from lab.engines import Database, EngineUnavailable
 from lab.fill import fill
@@ -268,8 +268,8 @@ def dump_holds_its_lock(database: Database, timeout: float = 30) -> None:
 
 def drop_during_dump(database: Database, folder: Path, story: Story,
                      lock_timeout_ms: int | None = None) -> DeployReport:
-    """PostgreSQL: release 3's migration started while pg_dump runs, release 2 serving; with a ``lock_timeout``
-    if given."""
+    """PostgreSQL: release 3's migration started while pg_dump runs and release 2's real site serves visitors; with
+    a ``lock_timeout`` if given."""
     import threading
 
     target = database.with_options(options=f"-c lock_timeout={lock_timeout_ms}") if lock_timeout_ms else database
@@ -284,9 +284,13 @@ def drop_during_dump(database: Database, folder: Path, story: Story,
         finally:
             dump.join()
 
-    what = "Release 3's migration" + (f" (lock_timeout {lock_timeout_ms} ms)" if lock_timeout_ms else "")
-    return verbs.serve_while(database, RELEASE_2, f"{what} while pg_dump runs", migrate_during_dump, story,
-                             [TABLE, COUPONS])
+    return site_verbs.deploy_on_site(database, RELEASE_2, RELEASE_3, story, [TABLE, COUPONS],
+                                     migrate_with=migrate_during_dump)
+
+
+def drop_without_dump(database: Database, story: Story) -> DeployReport:
+    """PostgreSQL: release 3's migration while release 2's site serves, no dump running: the contrast."""
+    return site_verbs.deploy_on_site(database, RELEASE_2, RELEASE_3, story, [TABLE, COUPONS])
 
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:

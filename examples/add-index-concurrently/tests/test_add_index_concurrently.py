@@ -71,7 +71,7 @@ def test_every_release_matches_its_migrations(release, new_database):
 
 
 @pytest.mark.measures
-def test_plain_index_build_blocks_writes_but_not_reads(pg_deploys, postgresql_engine):
+def test_plain_index_build_blocks_writes_and_on_the_site_reads_too(pg_deploys, postgresql_engine):
     unsafe, safe = pg_deploys["unsafe"].report, pg_deploys["safe"].report
     assert unsafe.migration.ok, unsafe.migration.stderr
     check("AddIndex takes a SHARE lock on the table",
@@ -89,13 +89,19 @@ def test_plain_index_build_blocks_writes_but_not_reads(pg_deploys, postgresql_en
           pg_deploys["at_the_database"](), contrast="the table held in ACCESS EXCLUSIVE as long",
           against=pg_deploys["exclusive"], observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
     check("on the site, reads wait too: waiting writes hold every worker, and a read waits at least half the build",
-          lambda r: len({span.who for span in r.site_waits()}) == WORKERS
-          and r.during_migration("read")["max"] >= 0.5 * r.longest_lock(demo.TABLE).ms,
-          unsafe, contrast="the concurrent build", against=lambda: safe, observed=DeployReport.summary,
-          guide=GUIDE, engine=postgresql_engine)
-    # At this size the build ends before any visitor gives up or nginx does.
-    assert unsafe.longest_lock(demo.TABLE).ms < 1000 * site_verbs.VISITOR_TIMEOUT / 3
+          _reads_wait_behind_every_worker, unsafe,
+          contrast="the same build with each read on a connection of its own, no worker to wait for",
+          against=pg_deploys["at_the_database"], observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
+    # What the guide says of this size: no request failed, the worst wait under nginx's upstream timeout.
+    assert unsafe.figures(demo.TABLE)["request_worst_wait_ms"] < 1000 * Shape().upstream_timeout, unsafe.summary()
     assert not unsafe.failures, unsafe.summary()
+
+
+def _reads_wait_behind_every_worker(report: DeployReport) -> bool:
+    """Every worker's session was seen waiting for a lock on the table, and a read waited half the build or more."""
+    waiting = {span.who for span in report.locks.waits(table=demo.TABLE) if "migrate" not in span.who}
+    return (len(waiting) == WORKERS
+            and report.during_migration("read")["max"] >= 0.5 * report.longest_lock(demo.TABLE).ms)
 
 
 @pytest.mark.measures
