@@ -64,8 +64,11 @@ def build_root(json_build, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def serve_builds(json_build, html_build, settings):
-    """Every test's site serves those builds, to everyone unless the test says otherwise."""
-    settings.HANDBOOK_JSON_BUILD_DIR = json_build
-    settings.HANDBOOK_HTML_BUILD_DIR = html_build
+def serve_builds(request, settings):
+    """Every test's site serves those builds, to everyone unless the test says otherwise. The lab's timed tests
+    serve no handbook: they run alone, after the rest, and need not wait for two Sphinx builds."""
+    if request.node.get_closest_marker("measures"):
+        return
+    settings.HANDBOOK_JSON_BUILD_DIR = request.getfixturevalue("json_build")
+    settings.HANDBOOK_HTML_BUILD_DIR = request.getfixturevalue("html_build")
     settings.HANDBOOK_ACCESS = "public"
