@@ -117,6 +117,8 @@ FIGURE_NAMES.update({
     "rate": "Visitors' requests per second",
     "capacity": "The site's capacity (requests/s)",
     "in_flight_max": "Requests in flight at the worst moment",
+    # One session per worker (CONN_MAX_AGE): how many of the site's workers a lock held.
+    "waiting_sessions": "Site's sessions seen waiting for a lock",
     "failing_after_ms": "Requests still failed after the migration, for (ms)",
     "recovery_ms": "Until the workers answered at once again (ms)",
     "window_s": "Visitors measured over (s)",

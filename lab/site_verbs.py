@@ -113,31 +113,64 @@ def _operations(address: str) -> dict[str, str]:
         return {name: about["kind"] for name, about in json.loads(answer.read()).items()}
 
 
-def deploy_on_site(database: Database, old: Release, new: Release, story: Story, tables: list[str], *,
-                   before_migration: Callable[[], None] | None = None,
-                   migrate_with: Callable[[], CommandRun] | None = None, shape: Shape = Shape(),
-                   timeout: float = VISITOR_TIMEOUT) -> SiteDeployReport:
-    """Migrate to ``new`` while ``old``'s real site serves visitors who give up after ``timeout`` seconds,
-    watching locks on ``tables``; says what happened. ``before_migration`` runs just before the migration (a
-    transaction it must wait for); ``migrate_with`` migrates instead of plain ``migrate``."""
-    with Site(old, database, shape) as site:
-        found = site_capacity(site, old, story)
-        load = Load(found.rate * capacity.FRACTION, timeout=timeout)
-        kinds = _operations(site.address)
-        with story.step(f"Deploying {new.name} while {shape.describe()} serve {old.name} to visitors: "
-                        f"{load.describe()}"):
-            visitors = RunningTraffic(site.address, load)
+class ServingSite:
+    """``old``'s real site, up for several deploys in a row (a guide's steps, each its own deploy): a context manager.
+    Visitors who give up after ``timeout`` seconds come only while :meth:`deploy` runs a migration."""
+
+    def __init__(self, database: Database, old: Release, story: Story, *, shape: Shape = Shape(),
+                 timeout: float = VISITOR_TIMEOUT):
+        self.database, self.old, self.story, self.shape = database, old, story, shape
+        self.site = Site(old, database, shape)
+        try:
+            found = site_capacity(self.site, old, story)
+            self.capacity = found.rate
+            self.load = Load(found.rate * capacity.FRACTION, timeout=timeout)
+            self.kinds = _operations(self.site.address)
+        except BaseException:
+            self.site.close()
+            raise
+
+    def deploy(self, new: Release, tables: list[str], *, before_migration: Callable[[], None] | None = None,
+               migrate_with: Callable[[], CommandRun] | None = None) -> SiteDeployReport:
+        """Migrate to ``new`` while the site serves, watching locks on ``tables``; says what happened.
+        ``before_migration`` runs just before the migration (a transaction it must wait for); ``migrate_with``
+        migrates instead of plain ``migrate``."""
+        site, old = self.site, self.old
+        with self.story.step(f"Deploying {new.name} while {self.shape.describe()} serve {old.name} to visitors: "
+                             f"{self.load.describe()}"):
+            visitors = RunningTraffic(site.address, self.load)
             try:
                 time.sleep(SETTLE)
                 if before_migration:
                     before_migration()
-                migration, locks = _watched(migrate_with or (lambda: migrate(new, database)), database, tables)
+                migration, locks = _watched(migrate_with or (lambda: migrate(new, self.database)), self.database,
+                                            tables)
                 recovery = site.balancer.recovered()
                 time.sleep(AFTER)
             finally:
                 traffic = visitors.stop()
-    report = SiteDeployReport(old=WorkloadReport(old.name, _as_samples(traffic, kinds, BUSY)),
-                              new=WorkloadReport(new.name, []), migration=migration, locks=locks,
-                              site=SiteReport(traffic, migration, shape, found.rate, recovery))
-    story.say(report.summary())
-    return report
+        report = SiteDeployReport(old=WorkloadReport(old.name, _as_samples(traffic, self.kinds, BUSY)),
+                                  new=WorkloadReport(new.name, []), migration=migration, locks=locks,
+                                  site=SiteReport(traffic, migration, self.shape, self.capacity, recovery))
+        self.story.say(report.summary())
+        return report
+
+    def close(self) -> None:
+        self.site.close()
+
+    def __enter__(self) -> ServingSite:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def deploy_on_site(database: Database, old: Release, new: Release, story: Story, tables: list[str], *,
+                   before_migration: Callable[[], None] | None = None,
+                   migrate_with: Callable[[], CommandRun] | None = None, shape: Shape = Shape(),
+                   timeout: float = VISITOR_TIMEOUT) -> SiteDeployReport:
+    """One deploy on :class:`ServingSite`: migrate to ``new`` while ``old``'s real site serves visitors who give up
+    after ``timeout`` seconds, watching locks on ``tables``; says what happened. ``before_migration`` runs just before
+    the migration (a transaction it must wait for); ``migrate_with`` migrates instead of plain ``migrate``."""
+    with ServingSite(database, old, story, shape=shape, timeout=timeout) as site:
+        return site.deploy(new, tables, before_migration=before_migration, migrate_with=migrate_with)

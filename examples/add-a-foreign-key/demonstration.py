@@ -9,6 +9,7 @@ from __future__ import annotations
 from lab import trace, verbs
 from lab.deploy import DeployReport, migrate
 from lab.releases import Release
+from lab.site_verbs import ServingSite, SiteDeployReport, deploy_on_site
 from lab.story import Story
 
 SLUG = "add-a-foreign-key"
@@ -58,15 +59,26 @@ def link_orders(database, rows: int, story: Story) -> None:
         connection.cursor().execute(f"UPDATE {ORDERS} SET customer_id = 1 + (id - 1) % {rows}")
 
 
-def deploy(database, release: Release, story: Story) -> DeployReport:
-    """``release`` deployed whole while release 1 serves, locks watched on both tables."""
-    return verbs.deploy(database, RELEASE_1, release, story, [ORDERS, CUSTOMERS])
+def deploy(database, release: Release, story: Story) -> SiteDeployReport:
+    """``release`` deployed whole while release 1's real site serves, locks watched on both tables."""
+    return deploy_on_site(database, RELEASE_1, release, story, [ORDERS, CUSTOMERS])
 
 
-def step(database, label: str, story: Story) -> DeployReport:
-    """One migration of release 2 (``label`` in :data:`STEPS`), deployed while release 1 serves."""
-    return verbs.deploy(database, RELEASE_1, RELEASE_2, story, [ORDERS, CUSTOMERS],
-                        migrate_with=lambda: migrate(RELEASE_2, database, "shop", STEPS[label]))
+def migrate_step(database, label: str):
+    """The command that applies one migration of release 2 (``label`` in :data:`STEPS`): a deploy of that step."""
+    return lambda: migrate(RELEASE_2, database, "shop", STEPS[label])
+
+
+def steps(database, rows: int, story: Story) -> dict[str, SiteDeployReport]:
+    """Release 2's migrations, each deployed on its own while one real site of release 1 serves, every order linked
+    to one of the ``rows`` customers before the validation."""
+    found = {}
+    with ServingSite(database, RELEASE_1, story) as site:
+        for label in STEPS:
+            if label == "validate":
+                link_orders(database, rows, story)
+            found[label] = site.deploy(RELEASE_2, [ORDERS, CUSTOMERS], migrate_with=migrate_step(database, label))
+    return found
 
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
@@ -85,10 +97,7 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
         story.heading("Four steps: column, index, constraint NOT VALID, validation")
         database = new_database(engine)
         tables(database, rows, story)
-        for label in STEPS:
-            if label == "validate":
-                link_orders(database, rows, story)
-            reports[label] = step(database, label, story)
+        reports.update(steps(database, rows, story))
     results = {label: {"figures": figures(report), "report": report} for label, report in reports.items()}
     trace.trace_steps(TRACED, results, engine, new_database, story)
     return results
