@@ -13,6 +13,7 @@ from lab import verbs
 from lab.deploy import DeployReport, migrate
 from lab.engines import Database
 from lab.releases import Release
+from lab.site_verbs import ServingSite, SiteDeployReport
 from lab.story import Story
 
 SLUG = "add-a-constraint"
@@ -78,11 +79,10 @@ def deploy(database, old: Release, new: Release, story: Story) -> DeployReport:
     return verbs.deploy(database, old, new, story, [ORDERS])
 
 
-def step(database, label: str, story: Story) -> DeployReport:
-    """One migration (``label`` in :data:`STEPS`) deployed while release 2 serves."""
+def migrate_step(database, label: str):
+    """The command that applies one migration (``label`` in :data:`STEPS`): a deploy of that step."""
     release, migration = STEPS[label]
-    return verbs.deploy(database, RELEASE_2, release, story, [ORDERS],
-                        migrate_with=lambda: migrate(release, database, "shop", migration))
+    return lambda: migrate(release, database, "shop", migration)
 
 
 def orders(new_database: Callable[[], Database], rows: int, story: Story) -> dict[str, DeployReport]:
@@ -103,15 +103,17 @@ def orders(new_database: Callable[[], Database], rows: int, story: Story) -> dic
     return reports | {"tighten_after": deploy(right, RELEASE_2, RELEASE_3, story)}
 
 
-def steps(database, labels: list[str], rows: int, story: Story) -> dict[str, DeployReport]:
+def steps(database, labels: list[str], rows: int, story: Story) -> dict[str, SiteDeployReport]:
     """``labels`` (in :data:`STEPS`) deployed one after the other on ``rows`` orders at release 2's schema, their
-    negative totals fixed."""
+    negative totals fixed, while one real site of release 2 serves through them all."""
     table(database, [RELEASE_1, RELEASE_2], rows, story)
     with story.step("Fixing the negative totals"):
         fixed = RELEASE_2.run("fix_negative_totals", database=database)
     if not fixed.ok:
         raise RuntimeError(f"fix_negative_totals failed:\n{fixed.stderr}")
-    return {label: step(database, label, story) for label in labels}
+    with ServingSite(database, RELEASE_2, story) as site:
+        return {label: site.deploy(STEPS[label][0], [ORDERS], migrate_with=migrate_step(database, label))
+                for label in labels}
 
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:

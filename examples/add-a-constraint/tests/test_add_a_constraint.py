@@ -12,6 +12,7 @@ from lab.claims import check
 from lab.deploy import DeployReport, migrate, run_sql
 from lab.engines import sqlite_engine
 from lab.releases import CommandRun, example_module, releases
+from lab.site_verbs import SiteDeployReport
 from lab.story import Story
 
 demo = example_module("add-a-constraint", "demonstration")
@@ -141,7 +142,8 @@ def test_fix_negative_totals_fails_when_negative_totals_arrive_while_it_runs(pos
 
 @pytest.fixture(scope="module")
 def steps(postgresql_engine):
-    """The generated CHECK and UNIQUE, and the recipe's three steps, each deployed while release 2 serves."""
+    """The generated CHECK and UNIQUE, and the recipe's three steps, each deployed while release 2's real site
+    serves."""
     found = {}
     for labels in (["check_generated", "unique_generated"], ["check_not_valid", "check_validate",
                                                               "unique_concurrently"]):
@@ -169,8 +171,9 @@ def test_the_generated_constraint_stops_reads_and_writes(steps, postgresql_engin
           against=lambda: steps[recipe], observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
 
 
-def longest_lock_wait_ms(r: DeployReport) -> float:
-    return r.locks.longest(r.locks.waits("workload"))
+def longest_lock_wait_ms(r: SiteDeployReport) -> float:
+    """The longest release 2's site was seen waiting for a lock."""
+    return r.locks.longest(r.site_waits())
 
 
 @pytest.mark.measures
@@ -539,7 +542,7 @@ def test_on_mariadb_dropping_not_null_rebuilds_the_table_in_place(mariadb_engine
 
 @pytest.fixture(scope="module")
 def mariadb_deploys(mariadb_engine):
-    """The generated CHECK and UNIQUE, each deployed while release 2 serves, on MariaDB."""
+    """The generated CHECK and UNIQUE, each deployed while release 2's real site serves, on MariaDB."""
     database = mariadb_engine.create_database()
     try:
         return demo.steps(database, ["check_generated", "unique_generated"], MARIADB_ROWS, QUIET)
@@ -554,11 +557,11 @@ def test_on_mariadb_the_check_makes_writes_wait_and_the_unique_does_not(mariadb_
         # the change runs from the first state seen to the end of the last, not for its longest state alone.
         held = r.locks.held("migrate", demo.ORDERS) if r.locks else []
         running_ms = (max(s.last for s in held) - min(s.first for s in held)) * 1000 if held else 0.0
+        # A stall, not the worst latency: on the site a write that waits past nginx's timeout ends as a 504.
         return r.migration.ok and running_ms >= 200 \
-            and r.during_migration("write")["max"] >= 0.5 * running_ms \
-            and r.during_migration("read")["max"] < 0.5 * running_ms
+            and r.during_migration("write")["longest_stall_ms"] >= 0.5 * running_ms
 
-    check("on MariaDB, AddConstraint(CHECK) makes writes wait for most of the table's copy, and reads not",
+    check("on MariaDB, AddConstraint(CHECK) stops writes for most of the table's copy: none completes",
           writes_wait, mariadb_deploys["check_generated"], contrast="AddConstraint(UNIQUE), built in place",
           against=lambda: mariadb_deploys["unique_generated"], observed=DeployReport.summary, guide=GUIDE,
           engine=mariadb_engine)
