@@ -144,9 +144,15 @@ FIGURE_NAMES.update({
 })
 
 
+# Figures a run records only where the engine's lock view can see them; elsewhere (SQLite) its lock_waits is None.
+NEEDS_LOCK_VIEW = {"waiting_sessions"}
+
+
 def figure(run: dict, label: str, name: str):
     """The figure ``name`` (dotted for nested figures: ``writes.max``) of step ``label`` in one engine's run."""
     value = run[label]
+    if name in NEEDS_LOCK_VIEW and name not in value and value.get("lock_waits", 0) is None:
+        return None  # shown as "not observable"
     for part in name.split("."):
         value = value[part]
     return value

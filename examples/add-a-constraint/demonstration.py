@@ -111,6 +111,11 @@ def steps(database, labels: list[str], rows: int, story: Story) -> dict[str, Sit
         fixed = RELEASE_2.run("fix_negative_totals", database=database)
     if not fixed.ok:
         raise RuntimeError(f"fix_negative_totals failed:\n{fixed.stderr}")
+    if database.engine.vendor == "postgresql":
+        # The fix leaves a fifth of the rows dead: vacuumed now, autovacuum does not come during a step and hold
+        # SHARE UPDATE EXCLUSIVE, which the steps' ACCESS EXCLUSIVE would queue behind.
+        with story.step("Vacuuming the orders"), database.connect() as connection:  # autocommit
+            connection.cursor().execute(f"VACUUM (ANALYZE) {ORDERS}")
     with ServingSite(database, RELEASE_2, story) as site:
         return {label: site.deploy(STEPS[label][0], [ORDERS], migrate_with=migrate_step(database, label))
                 for label in labels}

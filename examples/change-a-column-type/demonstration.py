@@ -13,6 +13,7 @@ from lab import verbs
 from lab.deploy import DeployReport, migrate
 from lab.engines import Database
 from lab.releases import Release
+from lab.site_verbs import SiteDeployReport, deploy_on_site
 from lab.story import Story
 
 SLUG = "change-a-column-type"
@@ -81,14 +82,14 @@ def copy(database, story: Story, *args: str) -> DeployReport:
         "copy_views_to_bigint", *args, database=database), story, [PRODUCTS])
 
 
-def generated(new_database: Callable[[], Database], rows: int, story: Story) -> dict[str, DeployReport]:
-    """Each generated change deployed while release 1 serves, on a new database (``new_database()``) of ``rows``
-    products."""
+def generated(new_database: Callable[[], Database], rows: int, story: Story) -> dict[str, SiteDeployReport]:
+    """Each generated change deployed while release 1's real site serves, on a new database (``new_database()``) of
+    ``rows`` products."""
     reports = {}
     for label, release in GENERATED_CHANGES.items():
         database = new_database()
         table(database, [RELEASE_1], rows, story)
-        reports[label] = deploy(database, RELEASE_1, release, story)
+        reports[label] = deploy_on_site(database, RELEASE_1, release, story, [PRODUCTS])
     return reports
 
 
@@ -122,7 +123,7 @@ def table_mb(database) -> float:
 
 def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     """The generated changes on every engine; on PostgreSQL, the recipe too."""
-    story.heading("Three changes as makemigrations wrote them, each while release 1 serves")
+    story.heading("Three changes as makemigrations wrote them, each while release 1's site serves")
     reports = generated(lambda: new_database(engine), rows, story)
     sizes: dict[str, float] = {}
     if engine.vendor == "postgresql":

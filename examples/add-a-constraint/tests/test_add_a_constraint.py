@@ -156,10 +156,12 @@ def steps(postgresql_engine):
 
 
 def stops_everyone(r: DeployReport) -> bool:
-    """The migration held ACCESS EXCLUSIVE for 20 ms or more, and both reads and writes waited half of it."""
+    """The migration held ACCESS EXCLUSIVE for 20 ms or more, and neither a read nor a write completed for half of
+    it: a stall, not the worst latency, because on the site a request that waits past nginx's timeout ends as a
+    504."""
     held = r.locks.longest([s for s in r.locks.held("migrate", demo.ORDERS) if s.mode == "ACCESS EXCLUSIVE"])
-    return r.migration.ok and held >= 20 and r.during_migration("read")["max"] >= 0.5 * held \
-        and r.during_migration("write")["max"] >= 0.5 * held
+    return r.migration.ok and held >= 20 and r.during_migration("read")["longest_stall_ms"] >= 0.5 * held \
+        and r.during_migration("write")["longest_stall_ms"] >= 0.5 * held
 
 
 @pytest.mark.measures
@@ -561,7 +563,7 @@ def test_on_mariadb_the_check_makes_writes_wait_and_the_unique_does_not(mariadb_
         return r.migration.ok and running_ms >= 200 \
             and r.during_migration("write")["longest_stall_ms"] >= 0.5 * running_ms
 
-    check("on MariaDB, AddConstraint(CHECK) stops writes for most of the table's copy: none completes",
+    check("on MariaDB, AddConstraint(CHECK) stops writes for at least half of the table's copy: none completes",
           writes_wait, mariadb_deploys["check_generated"], contrast="AddConstraint(UNIQUE), built in place",
           against=lambda: mariadb_deploys["unique_generated"], observed=DeployReport.summary, guide=GUIDE,
           engine=mariadb_engine)

@@ -62,7 +62,7 @@ def test_sql_shown_in_the_guide_is_what_sqlmigrate_prints(engine, new_database, 
 
 @pytest.fixture(scope="module")
 def generated(postgresql_engine):
-    """The three generated changes, each deployed while release 1 serves, on ROWS products."""
+    """The three generated changes, each deployed while release 1's real site serves, on ROWS products."""
     yield from generated_on(postgresql_engine, ROWS)
 
 
@@ -92,10 +92,12 @@ def recipe(postgresql_engine):
 
 
 def stops_everyone(r: DeployReport) -> bool:
-    """The migration held ACCESS EXCLUSIVE for 100 ms or more, and both reads and writes waited half of it."""
+    """The migration held ACCESS EXCLUSIVE for 100 ms or more, and neither a read nor a write completed for half of
+    it: a stall, not the worst latency, because on the site a request that waits past nginx's timeout ends as a
+    504."""
     held = r.locks.longest([s for s in r.locks.held("migrate", demo.PRODUCTS) if s.mode == "ACCESS EXCLUSIVE"])
-    return r.migration.ok and held >= 100 and r.during_migration("read")["max"] >= 0.5 * held \
-        and r.during_migration("write")["max"] >= 0.5 * held
+    return r.migration.ok and held >= 100 and r.during_migration("read")["longest_stall_ms"] >= 0.5 * held \
+        and r.during_migration("write")["longest_stall_ms"] >= 0.5 * held
 
 
 @pytest.mark.measures
@@ -612,23 +614,30 @@ def test_on_mariadb_a_shorter_varchar_a_crossing_one_and_bigint_copy_the_table(m
 
 @pytest.fixture(scope="module")
 def mariadb_generated(mariadb_engine):
-    """The three generated changes, each deployed while release 1 serves, on MARIADB_ROWS products."""
+    """The three generated changes, each deployed while release 1's real site serves, on MARIADB_ROWS products."""
     yield from generated_on(mariadb_engine, MARIADB_ROWS)
 
 
 @pytest.mark.measures
 @pytest.mark.parametrize("label", ["shorter", "bigint_generated"])
-def test_on_mariadb_a_copy_makes_writes_wait_and_reads_not(mariadb_generated, mariadb_engine, label):
+def test_on_mariadb_a_copy_stops_writes(mariadb_generated, mariadb_engine, label):
     def writes_wait(r: DeployReport) -> bool:
-        running = r.longest_lock(demo.PRODUCTS)
-        return r.migration.ok and running is not None and running.ms >= 200 \
-            and r.during_migration("write")["max"] >= 0.5 * running.ms \
-            and r.during_migration("read")["max"] < 0.5 * running.ms
+        # The copy runs from the first state the process list showed to the end of the last ("copy to tmp table",
+        # then others), not for its longest state alone; a stall, not the worst latency, because on the site a
+        # write that waits past nginx's timeout ends as a 504.
+        return r.migration.ok and copy_ms(r) >= 200 \
+            and r.during_migration("write")["longest_stall_ms"] >= 0.5 * copy_ms(r)
 
-    check(f"on MariaDB, {demo.OPERATIONS[label]} makes writes wait for most of the table's copy, and reads not",
+    check(f"on MariaDB, {demo.OPERATIONS[label]} stops writes for at least half of the table's copy: none completes",
           writes_wait, mariadb_generated[label], contrast=demo.OPERATIONS["longer"],
           against=lambda: mariadb_generated["longer"], observed=DeployReport.summary, guide=GUIDE,
           engine=mariadb_engine)
+
+
+def copy_ms(r: DeployReport) -> float:
+    """From the first moment the server was seen running the schema change on the products to the last, in ms."""
+    seen = r.locks.held("migrate", demo.PRODUCTS) if r.locks else []
+    return (max(s.last for s in seen) - min(s.first for s in seen)) * 1000 if seen else 0.0
 
 
 def schema_change_ms(r: DeployReport) -> float:
