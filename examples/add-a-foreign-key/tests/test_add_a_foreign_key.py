@@ -6,6 +6,7 @@ import pytest
 
 from lab import evidence, verbs
 from lab.claims import check
+from lab.copy_span import copy_ms
 from lab.deploy import DeployReport, OpenTransaction, migrate, run_sql
 from lab.engines import sqlite_engine
 from lab.releases import REPO, CommandRun, example_module, releases
@@ -298,18 +299,22 @@ def test_on_mariadb_the_generated_migration_makes_writes_wait_and_in_place_does_
 
     def writes_wait(r: DeployReport) -> bool:
         # A stall, not the worst latency: on the site a write that waits past nginx's timeout ends as a 504.
-        running = r.longest_lock(demo.ORDERS)
-        return r.migration.ok and running is not None and running.ms >= 200 \
-            and r.during_migration("write")["longest_stall_ms"] >= 0.5 * running.ms
+        copying = copy_ms(r, demo.ORDERS)
+        return r.migration.ok and copying >= 200 and r.during_migration("write")["longest_stall_ms"] >= 0.5 * copying
+
+    def nobody_waits(r: SiteDeployReport) -> bool:
+        # Lock waits, not latencies: on a loaded machine the site's own queue, not the schema change, sets those.
+        return r.migration.ok and not r.failures and longest_lock_wait_ms(r) < 100
 
     in_place, generated = deployed(False), deployed(True)
     check("on MariaDB, AddField(ForeignKey) stops writes for at least half of the table's copy: none completes",
           writes_wait, generated, contrast="the column and constraint added in place, foreign_key_checks off",
           against=lambda: in_place, observed=DeployReport.summary, guide=GUIDE, engine=mariadb_engine)
-    check("on MariaDB, with foreign_key_checks off, the column and constraint go in place: no write waits 100 ms",
-          lambda r: r.migration.ok and r.during_migration("write")["max"] < 100, in_place,
+    check("on MariaDB, with foreign_key_checks off, the column and constraint go in place: no request fails and "
+          "none waits 100 ms for a lock", nobody_waits, in_place,
           contrast="AddField(ForeignKey) as makemigrations wrote it", against=lambda: generated,
-          observed=DeployReport.summary, guide=GUIDE, engine=mariadb_engine)
+          observed=lambda r: f"longest lock wait {longest_lock_wait_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
+          engine=mariadb_engine)
 
 
 @pytest.mark.parametrize("release,app_label,migration", demo.SQL)
