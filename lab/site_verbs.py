@@ -115,7 +115,8 @@ def _operations(address: str) -> dict[str, str]:
 
 class ServingSite:
     """``old``'s real site, up for several deploys in a row (a guide's steps, each its own deploy): a context manager.
-    Visitors who give up after ``timeout`` seconds come only while :meth:`deploy` runs a migration."""
+    Visitors who give up after ``timeout`` seconds come only while :meth:`deploy` runs a migration, or :meth:`run`
+    another command (a backup, an export)."""
 
     def __init__(self, database: Database, old: Release, story: Story, *, shape: Shape = Shape(),
                  timeout: float = VISITOR_TIMEOUT):
@@ -135,22 +136,32 @@ class ServingSite:
         """Migrate to ``new`` while the site serves, watching locks on ``tables``; says what happened.
         ``before_migration`` runs just before the migration (a transaction it must wait for); ``migrate_with``
         migrates instead of plain ``migrate``."""
+        return self._serving(f"Deploying {new.name}", new.name, migrate_with or (lambda: migrate(new, self.database)),
+                             tables, before_migration)
+
+    def run(self, what: str, command: Callable[[], CommandRun], tables: list[str]) -> SiteDeployReport:
+        """Run ``command`` (described by ``what``: a backup, an export, a fill) while the site serves, watching
+        locks on ``tables``; reported as a deploy whose migration is the command and whose new release has no
+        requests."""
+        return self._serving(what, "(no new release)", command, tables, None)
+
+    def _serving(self, what: str, new_name: str, command: Callable[[], CommandRun], tables: list[str],
+                 before: Callable[[], None] | None) -> SiteDeployReport:
         site, old = self.site, self.old
-        with self.story.step(f"Deploying {new.name} while {self.shape.describe()} serve {old.name} to visitors: "
+        with self.story.step(f"{what} while {self.shape.describe()} serve {old.name} to visitors: "
                              f"{self.load.describe()}"):
             visitors = RunningTraffic(site.address, self.load)
             try:
                 time.sleep(SETTLE)
-                if before_migration:
-                    before_migration()
-                migration, locks = _watched(migrate_with or (lambda: migrate(new, self.database)), self.database,
-                                            tables)
+                if before:
+                    before()
+                migration, locks = _watched(command, self.database, tables)
                 recovery = site.balancer.recovered()
                 time.sleep(AFTER)
             finally:
                 traffic = visitors.stop()
         report = SiteDeployReport(old=WorkloadReport(old.name, _as_samples(traffic, self.kinds, BUSY)),
-                                  new=WorkloadReport(new.name, []), migration=migration, locks=locks,
+                                  new=WorkloadReport(new_name, []), migration=migration, locks=locks,
                                   site=SiteReport(traffic, migration, self.shape, self.capacity, recovery))
         self.story.say(report.summary())
         return report

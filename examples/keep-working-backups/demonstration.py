@@ -164,8 +164,13 @@ def drill(engine, rows: int, story: Story, new_database, folder: Path) -> dict:
     rolling(database, RELEASE_1, RELEASE_2, story, [TABLE, COUPONS])
     before = destroyed(database)
     path = folder / f"before-release-3-{engine.id}"
-    backup = verbs.serve_while(database, RELEASE_2, "Backing the database up", lambda: timed_backup(database, path),
-                               story, [TABLE, COUPONS])
+    exports = folder / f"export-{engine.id}"
+    # Both while release 2's real site serves: the backup, then the targeted export, for a database too big to dump
+    # and restore whole (only what release 3 drops).
+    with site_verbs.ServingSite(database, RELEASE_2, story) as site:
+        backup = site.run("Backing the database up", lambda: timed_backup(database, path), [TABLE, COUPONS])
+        export = site.run("Exporting what release 3 drops", lambda: timed_export(database, exports),
+                          [TABLE, COUPONS]) if backup.migration.ok else None
     if not backup.migration.ok:  # no drop without a backup
         raise RuntimeError(f"the backup failed, so release 3 is not deployed: {backup.migration.stderr}")
     # Release 2 writes none of the data release 3 drops: the same before and after the backup, and at the drop.
@@ -176,10 +181,6 @@ def drill(engine, rows: int, story: Story, new_database, folder: Path) -> dict:
     back = destroyed(restored)
     if lost(before, back):  # the backup does not work: no drop
         raise RuntimeError(f"the restore lacks {lost(before, back):,} rows of what release 3 would drop")
-    # The targeted export, for a database too big to dump and restore whole: only what release 3 drops.
-    exports = folder / f"export-{engine.id}"
-    export = verbs.serve_while(database, RELEASE_2, "Exporting what release 3 drops",
-                               lambda: timed_export(database, exports), story, [TABLE, COUPONS])
     if not export.migration.ok:  # no drop without a copy of what it drops
         raise RuntimeError(f"the export failed, so release 3 is not deployed: {export.migration.stderr}")
     loaded = new_database(engine)

@@ -87,8 +87,8 @@ def test_the_targeted_export_loaded_back_holds_everything_the_drop_destroyed(dri
 
 @pytest.mark.rolls
 def test_the_backup_taken_while_the_site_serves_fails_no_request(drill, engine):
-    """A smoke test, not a claim: without request timeouts no backup method fails a request; pg_dump's lock, which
-    lets every read and write through, is the claim (next test)."""
+    """A smoke test, not a claim: no visitor of release 2's real site, who gives up after 3 s, sees a backup fail
+    a request; pg_dump's lock, which lets every read and write through, is the claim (next test)."""
     report: DeployReport = drill["backup"]
     assert report.migration.ok, report.migration.stderr
     assert report.old.operations > 0 and not report.failures, report.summary()
