@@ -14,6 +14,7 @@ import pytest
 
 from lab import evidence, schema, site_verbs, verbs
 from lab.claims import check
+from lab.copy_span import copy_ms
 from lab.deploy import DeployReport, OpenTransaction, hold_lock, migrate, rolling_deploy, run_sql, while_serving
 from lab.releases import example_dir, example_module, releases
 from lab.site import Shape
@@ -336,12 +337,16 @@ def test_mariadb_builds_a_plain_index_online(mariadb_engine, new_database):
         return site_verbs.deploy_on_site(other, demo.BEFORE, demo.UNSAFE, QUIET, [demo.TABLE],
                                          migrate_with=lambda: run_sql(other, copy))
 
+    def online(r: DeployReport) -> bool:
+        # The build runs from the first state the process list showed to the last, not for its longest state alone;
+        # no request may fail either, because on the site a write that waits past nginx's timeout ends as a 504 and
+        # its time stops there.
+        return r.migration.ok and not r.failures and r.completed_under_lock("write", demo.TABLE) > 0 \
+            and r.during_migration("write")["max"] < 0.5 * copy_ms(r, demo.TABLE)
+
     check("MariaDB builds a plain index online: writes complete during the build, none waits for half of it",
-          lambda r: r.migration.ok and r.completed_under_lock("write", demo.TABLE) > 0
-          and r.during_migration("write")["max"] < 0.5 * r.longest_lock(demo.TABLE).ms,
-          report, contrast="the same index built with ALGORITHM=COPY, LOCK=SHARED", against=copying,
+          online, report, contrast="the same index built with ALGORITHM=COPY, LOCK=SHARED", against=copying,
           observed=DeployReport.summary, guide=GUIDE, engine=mariadb_engine)
-    assert not report.failures, report.summary()
 
 
 def test_safe_release_deploys_and_builds_its_index(engine, new_database):
