@@ -12,6 +12,7 @@ from pathlib import Path
 RELEASE_VARIABLE = "HANDBOOK_RELEASE"
 DATABASE_VARIABLE = "HANDBOOK_DATABASE"
 SERVING_VARIABLE = "HANDBOOK_SERVING"  # set in the processes of a release's web site (lab.site)
+RELEASE_HEADER = "X-Release"  # the header in which the site's pages name the release that answered (lab.site_urls)
 
 
 def example_settings(settings_file: str, app_label: str) -> dict:

@@ -91,10 +91,11 @@ def _tail(log: Path, lines: int = 20) -> str:
 
 
 class Instance:
-    """One gunicorn server of ``release``, started and ready (its ``/ready`` answers)."""
+    """One gunicorn server of ``release``, started and ready (its ``/ready`` answers); with ``wait=False``, started
+    only: :meth:`wait_ready` waits for it, so that several start side by side."""
 
     def __init__(self, release: Release, database: Database, folder: Path, *, workers: int = WORKERS,
-                 name: str | None = None):
+                 name: str | None = None, wait: bool = True):
         self.release, self.workers = release, workers
         self.name = name or f"{release.name}@{id(self):x}"
         self.port = free_port()
@@ -108,8 +109,13 @@ class Instance:
              "--error-logfile", str(self.log), "--log-level", "warning"],
             cwd=example_dir(release.slug), env=environment, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Return once the instance answers ``/ready``; kill it and raise if it exits or never does."""
         try:
-            _wait_ready(f"{self.address}/ready", self.process, f"gunicorn of {release.name}", self.log)
+            _wait_ready(f"{self.address}/ready", self.process, f"gunicorn of {self.release.name}", self.log)
         except BaseException:
             self.kill()
             raise
@@ -120,12 +126,20 @@ class Instance:
 
     def stop(self) -> None:
         """Stop gracefully: gunicorn finishes the requests its workers have, then exits."""
+        self.terminate()
+        self.wait_stopped()
+
+    def terminate(self) -> None:
+        """Ask gunicorn to stop gracefully, without waiting (:meth:`wait_stopped` waits)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+
+    def wait_stopped(self) -> None:
+        """Wait for a graceful stop asked with :meth:`terminate`; kill the instance if it takes over 30 s."""
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -266,8 +280,11 @@ class Site:
         self.instances: list[Instance] = []
         self.balancer: Balancer | None = None
         try:
+            # Started side by side, then waited for: each takes a moment to import Django.
             for _ in range(shape.instances):
-                self.instances.append(self.start(release))
+                self.instances.append(Instance(release, database, self.folder, workers=shape.workers, wait=False))
+            for instance in self.instances:
+                instance.wait_ready()
             self.balancer = Balancer(self.folder, self.instances, upstream_timeout=shape.upstream_timeout)
         except BaseException:
             self.close()
@@ -294,8 +311,11 @@ class Site:
     def close(self) -> None:
         if self.balancer:
             self.balancer.stop()
+        # Every instance asked to stop first, then waited for: their graceful exits overlap.
         for instance in self.instances:
-            instance.stop()
+            instance.terminate()
+        for instance in self.instances:
+            instance.wait_stopped()
         self._folder.cleanup()
 
     def __enter__(self) -> Site:

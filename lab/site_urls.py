@@ -3,7 +3,10 @@
 A release's ``workload.OPERATIONS`` are the requests on the tables its guide changes; its optional
 ``workload.UNTOUCHED_OPERATIONS`` are requests on a table no migration of the guide touches. Reads answer ``GET
 /op/<name>``, writes ``POST /op/<name>``. ``GET /ops`` lists them (JSON), ``GET /ready`` answers without touching
-the database: the balancer's health check. A request whose operation raises is a 500, as on a real site.
+the database: the balancer's health check. A request whose operation raises is a 500, as on a real site; its body
+is the error's first line (``IntegrityError: null value in column …``), what the site's log would say, so the lab
+can tell which error old code met. Every answer of an operation names the release that gave it in its
+``X-Release`` header: during a rolling update, which code served each visitor.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from functools import cache
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import path
+
+from .example_settings import RELEASE_HEADER
 
 BUSY, UNTOUCHED = "busy", "untouched"
 
@@ -46,8 +51,19 @@ def operation(request, name: str):
     method = "POST" if kind == "write" else "GET"
     if request.method != method:
         return HttpResponseNotAllowed([method])
-    function()
-    return HttpResponse(json.dumps({"release": settings.HANDBOOK_RELEASE}), content_type="application/json")
+    try:
+        function()
+        answer = HttpResponse(json.dumps({"release": settings.HANDBOOK_RELEASE}), content_type="application/json")
+    except Exception as error:  # the point is to record what old code meets
+        answer = HttpResponse(error_line(error), status=500, content_type="text/plain")
+    answer[RELEASE_HEADER] = settings.HANDBOOK_RELEASE
+    return answer
+
+
+def error_line(error: Exception) -> str:
+    """An error as the lab's in-process clients record it (:mod:`lab.workload`): its type and first line."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 urlpatterns = [

@@ -40,6 +40,8 @@ def _error(request: Request, load: Load) -> str | None:
     if request.failure == TIMEOUT:
         return f"timeout: no answer within {load.timeout:g} s"
     if request.failure == FIVE_XX:
+        if request.detail:  # the error the site's view met, as in-process clients record it
+            return f"HTTP {request.status}: {request.detail}"
         return f"HTTP {request.status}" + (" (nginx's upstream timeout)" if request.status == 504 else "")
     if request.failure == ERROR:
         return f"HTTP {request.status}" if request.status else "connection error"
@@ -71,7 +73,7 @@ class SiteDeployReport(DeployReport):
         if self.locks and self.locks.observable:
             waits = self.site_waits()
             found["lock_waits"] = len(waits)
-            found["longest_lock_wait_ms"] = round(self.locks.longest(waits))
+            found["longest_lock_wait_ms"] = round(self.longest_site_wait_ms())
             # Sessions, not waits: each of the site's workers has one, so this is how many workers a lock held.
             found["waiting_sessions"] = len({span.who for span in waits})
         visitors = self.site.traffic
@@ -102,6 +104,11 @@ class SiteDeployReport(DeployReport):
         MariaDB's process list names no one, and :mod:`lab.locks` calls every session but the schema change's
         ``workload``."""
         return self.locks.waits(SITE_ROLE if self.locks.modes_observable else "workload")
+
+    def longest_site_wait_ms(self) -> float:
+        """The longest a session of the site was seen waiting for a lock, on any table: what the migration cost the
+        site, apart from the queue a loaded machine makes on its own."""
+        return self.locks.longest(self.site_waits())
 
     def summary(self) -> str:
         return f"{super().summary()}\nvisitors at {self.site.traffic.load.rate:.0f}/s: {self.site.traffic.summary()}"

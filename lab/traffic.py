@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .example_settings import RELEASE_HEADER
 from .site import die_with_parent
 from .workload import percentiles
 
@@ -64,6 +65,8 @@ class Request:
     group: str
     status: int | None
     failure: str | None  # one of FAILURES, or None
+    detail: str | None = None  # a 500's error, as the site's page names it (lab.site_urls)
+    release: str | None = None  # the release whose instance answered; None when no instance did
 
     @property
     def ms(self) -> float:
@@ -171,18 +174,21 @@ async def _visit(url: str, load: Load, stopping: asyncio.Event, seconds: float |
 
         async def one(name: str, group: str, method: str, scheduled: float) -> None:
             started = loop.time()
-            status = failure = None
+            status = failure = detail = release = None
             try:
                 async with asyncio.timeout_at(scheduled + load.timeout):
                     async with session.request(method, f"{url}/op/{name}") as answer:
-                        await answer.read()
-                        status = answer.status
+                        body = await answer.read()
+                        status, release = answer.status, answer.headers.get(RELEASE_HEADER)
                 failure = FIVE_XX if status >= 500 else ERROR if status >= 400 else None
+                if status == 500:  # the site's own error page: its first line names the error
+                    detail = body.decode(errors="replace").strip().split("\n")[0][:300] or None
             except TimeoutError:
                 failure = TIMEOUT
             except (aiohttp.ClientError, OSError):
                 failure = ERROR
-            done.append((scheduled + offset, started + offset, loop.time() + offset, name, group, status, failure))
+            done.append((scheduled + offset, started + offset, loop.time() + offset, name, group, status, failure,
+                         detail, release))
 
         print(READY, flush=True)
         due = loop.time()

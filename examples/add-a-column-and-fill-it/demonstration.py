@@ -1,5 +1,8 @@
 """The guide's story on a real database: add a column, fill it in batches, make it NOT NULL.
 
+Each step runs while the serving release's real site (gunicorn behind nginx, :mod:`lab.site_verbs`) serves visitors
+who give up after a timeout.
+
 Used by ``nox -s demo -- add-a-column-and-fill-it`` (to tell it), by ``nox -s
 evidence`` (to record it for the guide) and by the tests (to check it).
 """
@@ -11,6 +14,7 @@ import re
 from lab import trace, verbs
 from lab.deploy import DeployReport, OpenTransaction, run_sql
 from lab.releases import Release
+from lab.site_verbs import ServingSite, SiteDeployReport, deploy_on_site
 from lab.story import Story
 
 SLUG = "add-a-column-and-fill-it"
@@ -64,18 +68,15 @@ def customers_table(database, rows: int, story: Story, release: Release = RELEAS
                        story)
 
 
-def deploy(database, old: Release, new: Release, story: Story) -> DeployReport:
-    """Deploy ``new`` while ``old`` serves, watching locks on the table."""
-    return verbs.deploy(database, old, new, story, [TABLE])
+def deploy(database, old: Release, new: Release, story: Story) -> SiteDeployReport:
+    """Deploy ``new`` while ``old``'s real site serves, watching locks on the table."""
+    return deploy_on_site(database, old, new, story, [TABLE])
 
 
-def fill_with_command(database, story: Story, *extra: str) -> DeployReport:
-    """Release 2's fill command, run while release 2 serves."""
-    return verbs.serve_while(
-        database, NULLABLE, f"Filling {COLUMN} with the management command",
-        lambda: NULLABLE.run("fill_loyalty_points", *extra, database=database),
-        story, [TABLE],
-    )
+def fill_with_command(site: ServingSite, *extra: str) -> SiteDeployReport:
+    """Release 2's fill command, run while release 2's real site (``site``) serves."""
+    return site.run(f"Filling {COLUMN} with the management command",
+                    lambda: NULLABLE.run("fill_loyalty_points", *extra, database=site.database), [TABLE])
 
 
 def single_update(vendor: str) -> str:
@@ -84,12 +85,11 @@ def single_update(vendor: str) -> str:
     return f"UPDATE {TABLE} SET {COLUMN} = {points} WHERE {COLUMN} IS NULL"
 
 
-def fill_with_one_update(database, story: Story) -> DeployReport:
-    """The same fill as one UPDATE statement, run while release 2 serves."""
-    return verbs.serve_while(
-        database, NULLABLE, f"Filling {COLUMN} with one UPDATE",
-        lambda: run_sql(database, single_update(database.engine.vendor)), story, [TABLE],
-    )
+def fill_with_one_update(site: ServingSite) -> SiteDeployReport:
+    """The same fill as one UPDATE statement, run while release 2's real site (``site``) serves."""
+    database = site.database
+    return site.run(f"Filling {COLUMN} with one UPDATE",
+                    lambda: run_sql(database, single_update(database.engine.vendor)), [TABLE])
 
 
 def filled_release_2_table(database, rows: int, story: Story) -> None:
@@ -102,13 +102,13 @@ def filled_release_2_table(database, rows: int, story: Story) -> None:
         raise RuntimeError(f"the fill failed: {filled.stderr}")
 
 
-def queued_behind_a_transaction(database, story: Story) -> DeployReport:
+def queued_behind_a_transaction(database, story: Story) -> SiteDeployReport:
     """Release 2's nullable add, deployed while a transaction that read the table stays open: it opens once
-    release 1 serves, just before the migration starts."""
+    release 1's site serves, just before the migration starts."""
     story.say(f"A transaction reads {TABLE} and stays open {QUEUE_SECONDS} s, as a slow report would")
     held = OpenTransaction(database, TABLE, QUEUE_SECONDS)
     try:
-        return verbs.deploy(database, RELEASE_1, NULLABLE, story, [TABLE], before_migration=held.start)
+        return deploy_on_site(database, RELEASE_1, NULLABLE, story, [TABLE], before_migration=held.start)
     finally:
         held.join()
 
@@ -125,8 +125,9 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
             reports[label + suffix] = deploy(database, RELEASE_1, release, story)
             if label == "add_nullable" and not suffix:
                 story.heading("Filling the new column in batches, then making it NOT NULL")
-                reports["fill_command"] = fill_with_command(database, story)
-                reports["tighten"] = deploy(database, NULLABLE, TIGHTEN, story)
+                with ServingSite(database, NULLABLE, story) as site:
+                    reports["fill_command"] = fill_with_command(site)
+                    reports["tighten"] = site.deploy(TIGHTEN, [TABLE])
 
     story.heading(f"The brief lock waits: a transaction has read the table and stays open {QUEUE_SECONDS} s")
     database = new_database(engine)
@@ -136,8 +137,9 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
     story.heading("The same fill as one UPDATE, then NOT NULL as makemigrations wrote it")
     database = new_database(engine)
     customers_table(database, rows, story, release=NULLABLE)
-    reports["single_update"] = fill_with_one_update(database, story)
-    reports["tighten_plain"] = deploy(database, NULLABLE, TIGHTEN_PLAIN, story)
+    with ServingSite(database, NULLABLE, story) as site:
+        reports["single_update"] = fill_with_one_update(site)
+        reports["tighten_plain"] = site.deploy(TIGHTEN_PLAIN, [TABLE])
 
     story.heading("NOT NULL with a default, as makemigrations wrote it, on a filled table")
     database = new_database(engine)
@@ -154,6 +156,7 @@ def demonstrate(engine, rows: int, story: Story, new_database) -> dict:
                for label, report in reports.items()}
     results["fill_command"]["figures"]["rows_per_second"] = command_rate(reports["fill_command"].migration.stdout)
     results["single_update"]["figures"]["rows_per_second"] = round(rows / reports["single_update"].migration.seconds)
+    results["add_nullable_queued"]["figures"]["transaction_open_s"] = QUEUE_SECONDS
     trace.trace_steps(TRACED, results, engine, new_database, story)
     return results
 

@@ -14,6 +14,7 @@ from lab.claims import check
 from lab.deploy import DeployReport, migrate, run_sql, while_serving
 from lab.engines import sqlite_engine
 from lab.releases import CommandRun, example_dir, example_module, releases
+from lab.site_verbs import ServingSite
 from lab.story import Story
 
 demo = example_module("add-a-column-and-fill-it", "demonstration")
@@ -35,11 +36,14 @@ def added(engine, release, rows):
 
 @pytest.fixture(scope="module")
 def additions(postgresql_engine):
-    """Each way of adding the column, deployed at both sizes, once per PostgreSQL engine."""
+    """Each way of adding the column, deployed once per PostgreSQL engine: at both sizes where a claim compares
+    them (the volatile default, and its contrast, the nullable column), else at the large one."""
     return {
         (name, rows): added(postgresql_engine, release, rows)
-        for name, release in (("nullable", demo.NULLABLE), ("db_default", demo.DB_DEFAULT), ("volatile", demo.VOLATILE))
-        for rows in (SMALL, LARGE)
+        for name, release, sizes in (("nullable", demo.NULLABLE, (SMALL, LARGE)),
+                                     ("db_default", demo.DB_DEFAULT, (LARGE,)),
+                                     ("volatile", demo.VOLATILE, (SMALL, LARGE)))
+        for rows in sizes
     }
 
 
@@ -53,6 +57,12 @@ def exclusive_ms(report) -> float:
     return held_ms(report, "ACCESS EXCLUSIVE")
 
 
+def stalled_ms(report: DeployReport, kind: str) -> float:
+    """The longest time while the migration ran in which no request of ``kind`` completed: a stall, not the worst
+    latency, because on the site a request that waits past nginx's timeout ends as a 504."""
+    return report.during_migration(kind)["longest_stall_ms"]
+
+
 @pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
 def test_makemigrations_check_is_clean_at_every_release(release, new_database):
     result = release.run("makemigrations", "--check", "--dry-run", database=new_database(sqlite_engine()))
@@ -62,13 +72,15 @@ def test_makemigrations_check_is_clean_at_every_release(release, new_database):
 @pytest.mark.measures
 @pytest.mark.parametrize("name", ["nullable", "db_default"])
 def test_adding_a_nullable_or_constant_default_column_is_quick_at_any_size(additions, postgresql_engine, name):
-    small, large = additions[(name, SMALL)], additions[(name, LARGE)]
-    assert small.migration.ok and large.migration.ok, large.migration.stderr
-    check(f"adding a {name} column locks the table for milliseconds, even at {LARGE:,} rows",
-          lambda r: exclusive_ms(r) <= 50 and r.old_during_migration() <= 100, large,
+    large = additions[(name, LARGE)]
+    assert large.migration.ok, large.migration.stderr
+    check(f"adding a {name} column locks the table for milliseconds, even at {LARGE:,} rows: no session of the "
+          "site waits 100 ms for it, and no request fails",
+          lambda r: exclusive_ms(r) <= 50 and r.longest_site_wait_ms() < 100 and not r.failures, large,
           contrast=f"a column with a volatile default at {LARGE:,} rows",
           against=lambda: additions[("volatile", LARGE)],
-          observed=lambda r: f"ACCESS EXCLUSIVE held {exclusive_ms(r):.0f} ms\n{r.summary()}",
+          observed=lambda r: f"ACCESS EXCLUSIVE held {exclusive_ms(r):.0f} ms; the site's longest lock wait "
+                             f"{r.longest_site_wait_ms():.0f} ms\n{r.summary()}",
           guide=GUIDE, engine=postgresql_engine)
     assert not large.failures, large.summary()
 
@@ -84,7 +96,7 @@ def test_the_brief_lock_waits_behind_an_open_transaction_and_everyone_queues(pos
 
     def everyone_queued(r):
         waited = r.locks.longest(r.locks.waits("migrate", demo.TABLE))
-        return waited >= 200 and all(r.during_migration(kind)["max"] >= 0.8 * waited for kind in ("read", "write"))
+        return waited >= 200 and all(stalled_ms(r, kind) >= 0.5 * waited for kind in ("read", "write"))
 
     check("ADD COLUMN's brief lock waits behind an open transaction, and reads and writes queue behind it",
           everyone_queued, added(queued=True), contrast="the same deploy with no transaction open",
@@ -134,7 +146,7 @@ def test_a_volatile_default_rewrites_the_table_under_lock(additions, postgresql_
     def everyone_waits(r):
         held = exclusive_ms(r)
         return held >= 100 and all(
-            r.during_migration(kind)["max"] >= 0.5 * held and r.completed_under_lock(kind, demo.TABLE) == 0
+            stalled_ms(r, kind) >= 0.5 * held and r.completed_under_lock(kind, demo.TABLE) == 0
             for kind in ("read", "write"))
 
     check("reads and writes alike wait for the whole rewrite", everyone_waits, additions[("volatile", LARGE)],
@@ -224,17 +236,30 @@ def _empty(database) -> int:
 
 @pytest.fixture(scope="module")
 def fills(postgresql_engine):
-    """The batched command and the single UPDATE, each while release 2 serves, on the same size of table."""
+    """The batched command and the single UPDATE, each while release 2's site serves, on the same size of table."""
     runs = {}
     for name, step in (("command", demo.fill_with_command), ("update", demo.fill_with_one_update)):
         database = postgresql_engine.create_database()
         try:
             demo.customers_table(database, FILL_ROWS, QUIET, release=demo.NULLABLE)
-            runs[name] = step(database, QUIET)
+            with ServingSite(database, demo.NULLABLE, QUIET) as site:
+                runs[name] = step(site)
             runs[name + "_left"] = _empty(database)
         finally:
             database.drop()
     return runs
+
+
+PURCHASE = "record_a_purchase"  # release 2's write of the rows both fills change (ids under 1,000)
+
+
+def purchases_stalled_ms(r: DeployReport) -> float:
+    """The longest time while the fill ran in which no purchase completed. A purchase writes a row the fill changes
+    and waits for the transaction that holds it; a stall, not the worst wait, since nginx ends a long one at 2 s."""
+    start, end = r.migration.started, r.migration.ended
+    done = sorted(s.ended for s in r.old.samples if s.name == PURCHASE and not s.error and start <= s.ended <= end)
+    edges = [start, *done, end]
+    return max(b - a for a, b in zip(edges, edges[1:])) * 1000
 
 
 @pytest.mark.measures
@@ -243,25 +268,32 @@ def test_batched_fill_keeps_writers_flowing_unlike_one_update(fills, postgresql_
     assert command.migration.ok and update.migration.ok, command.migration.stderr + update.migration.stderr
     assert fills["command_left"] == 0 and fills["update_left"] == 0
 
-    def writes_wait_for_all_of_it(r):
-        return r.during_migration("write")["max"] >= 0.5 * r.migration.seconds * 1000
+    def observed(r: DeployReport) -> str:
+        return f"no purchase completed for {purchases_stalled_ms(r):.0f} ms\n{r.summary()}"
 
-    check("during one big UPDATE, a write to a row it touched waits until the UPDATE commits",
-          writes_wait_for_all_of_it, update, contrast="the batched fill command", against=lambda: command,
-          observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
-    # A write waits for the batch that holds its row, at most: bound it by the command's mean batch time (its time
-    # over the batches it reported), with room for a busy machine's scheduling. The same bound for the contrast.
-    bound_ms = 3 * command.migration.seconds * 1000 / max(len(_batches(command.migration.stdout)), 1) + 100
-    check("the batched fill keeps writers flowing: no write waits much longer than one batch (three times the "
-          "command's mean batch, plus 100 ms)",
-          lambda r: not r.failures and r.during_migration("write")["max"] < bound_ms,
+    check("during one big UPDATE, purchases (writes of rows it changed) stop for at least half of it: each waits "
+          "until the UPDATE commits",
+          lambda r: purchases_stalled_ms(r) >= 0.5 * r.migration.seconds * 1000, update,
+          contrast="the batched fill command", against=lambda: command,
+          observed=observed, guide=GUIDE, engine=postgresql_engine)
+    # A sync worker serves one request at a time: the purchases that wait keep every worker, and reads queue too.
+    check("during one big UPDATE, reads stop for at least half of it too: the purchases waiting for it take every "
+          "sync worker of the site",
+          lambda r: stalled_ms(r, "read") >= 0.5 * r.migration.seconds * 1000, update,
+          contrast="the batched fill command", against=lambda: command,
+          observed=lambda r: f"no read completed for {stalled_ms(r, 'read'):.0f} ms\n{r.summary()}",
+          guide=GUIDE, engine=postgresql_engine)
+    # A purchase waits for the batch that holds its row, at most: purchases keep completing. A third of the run
+    # leaves room for a busy machine's scheduling and sits a factor of three under what one UPDATE does.
+    check("the batched fill keeps writers flowing: purchases never stop for a third of its run, and no request fails",
+          lambda r: not r.failures and purchases_stalled_ms(r) < r.migration.seconds * 1000 / 3,
           command, contrast="one UPDATE of every row", against=lambda: update,
-          observed=lambda r: f"bound {bound_ms:.0f} ms\n{r.summary()}", guide=GUIDE, engine=postgresql_engine)
+          observed=observed, guide=GUIDE, engine=postgresql_engine)
 
 
 @pytest.fixture(scope="module")
 def tightenings(postgresql_engine):
-    """NOT NULL three ways, each deployed while release 2 serves, on a filled table."""
+    """NOT NULL three ways, each deployed while release 2's site serves, on a filled table."""
     runs = {}
     for name, release in (("steps", demo.TIGHTEN), ("plain", demo.TIGHTEN_PLAIN),
                           ("with_default", demo.TIGHTEN_WITH_DEFAULT)):
@@ -341,7 +373,7 @@ def test_not_null_with_a_default_fills_and_scans_under_one_exclusive_lock(tighte
         spans = [span for span in r.locks.held("migrate", demo.TABLE) if span.mode == "ACCESS EXCLUSIVE"]
         exclusive = max(spans, key=lambda span: span.ms, default=None)
         return scans is not None and exclusive is not None and scans.ms >= 20 and exclusive.ms >= 0.9 * scans.ms \
-            and all(r.during_migration(kind)["max"] >= 0.5 * scans.ms
+            and all(stalled_ms(r, kind) >= 0.5 * scans.ms
                     and not r.old.completed_within(kind, exclusive.first, exclusive.last) for kind in ("read", "write"))
 
     check("with a default, every read and write waits for the UPDATE and the scan under ACCESS EXCLUSIVE",
@@ -349,7 +381,6 @@ def test_not_null_with_a_default_fills_and_scans_under_one_exclusive_lock(tighte
           against=lambda: tightenings["steps"],
           observed=lambda r: f"ACCESS EXCLUSIVE held {exclusive_ms(r):.0f} ms\n{r.summary()}",
           guide=GUIDE, engine=postgresql_engine)
-    assert not with_default.failures, with_default.summary()
 
 
 # The SQL Django's own AlterField runs from release 2's state to another field, printed without running it.
@@ -398,8 +429,9 @@ def test_every_step_deploys_without_a_failed_request(other_engine, new_database)
     database = new_database(engine)
     demo.customers_table(database, 5_000, QUIET)
     add = demo.deploy(database, demo.RELEASE_1, demo.NULLABLE, QUIET)
-    fill = demo.fill_with_command(database, QUIET)
-    tighten = demo.deploy(database, demo.NULLABLE, demo.TIGHTEN, QUIET)
+    with ServingSite(database, demo.NULLABLE, QUIET) as site:
+        fill = demo.fill_with_command(site)
+        tighten = site.deploy(demo.TIGHTEN, [demo.TABLE])
 
     def default_only():
         other = new_database(engine)
@@ -410,8 +442,9 @@ def test_every_step_deploys_without_a_failed_request(other_engine, new_database)
           lambda r: r.migration.ok and r.old.operations > 0 and not r.failures, add,
           contrast="a NOT NULL column with Django's default= only", against=default_only,
           observed=DeployReport.summary, guide=GUIDE, engine=engine)
-    # The fill and the tightening on these engines: smoke tests, not claims. Without request timeouts, one big UPDATE
-    # or a plain NOT NULL fails no request either; what they cost is waits, which the guide gives as figures.
+    # The fill and the tightening on these engines: smoke tests, not claims. At 5,000 rows one big UPDATE or a plain
+    # NOT NULL is far under nginx's timeout and fails no request either; what they cost is waits, which the guide
+    # gives as figures.
     for step in (fill, tighten):
         assert step.migration.ok and step.old.operations > 0 and not step.failures, step.summary()
     assert _empty(database) == 0
@@ -656,6 +689,9 @@ def test_a_fill_in_the_migrations_transaction_makes_every_read_wait_for_it(postg
     add = f"ALTER TABLE {demo.TABLE} ADD COLUMN {demo.COLUMN} integer NULL"
     fill = demo.single_update(postgresql_engine.vendor)
 
+    # In-process clients, each reader on a thread of its own: the claim is which lock the database holds for how
+    # long. On the site, the writes that wait for the fill's row locks take every sync worker, so reads queue there
+    # in both variants (the guide says so).
     def while_release_1_serves(step) -> DeployReport:
         database = new_database(postgresql_engine)
         demo.customers_table(database, FILL_ROWS, QUIET)

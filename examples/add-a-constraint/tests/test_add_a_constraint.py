@@ -13,7 +13,6 @@ from lab.copy_span import copy_ms
 from lab.deploy import DeployReport, migrate, run_sql
 from lab.engines import sqlite_engine
 from lab.releases import CommandRun, example_module, releases
-from lab.site_verbs import SiteDeployReport
 from lab.story import Story
 
 demo = example_module("add-a-constraint", "demonstration")
@@ -174,19 +173,14 @@ def test_the_generated_constraint_stops_reads_and_writes(steps, postgresql_engin
           against=lambda: steps[recipe], observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
 
 
-def longest_lock_wait_ms(r: SiteDeployReport) -> float:
-    """The longest release 2's site was seen waiting for a lock."""
-    return r.locks.longest(r.site_waits())
-
-
 @pytest.mark.measures
 @pytest.mark.parametrize("label", ["check_not_valid", "check_validate", "unique_concurrently"])
 def test_no_step_of_the_recipe_makes_a_request_wait_for_a_lock(steps, postgresql_engine, label):
     contrast = "unique_generated" if label == "unique_concurrently" else "check_generated"
     check(f"step {demo.OPERATIONS[label]!r}: no read or write waits 20 ms for a lock", lambda r: r.migration.ok
-          and not r.failures and longest_lock_wait_ms(r) < 20, steps[label], contrast=demo.OPERATIONS[contrast],
+          and not r.failures and r.longest_site_wait_ms() < 20, steps[label], contrast=demo.OPERATIONS[contrast],
           against=lambda: steps[contrast],
-          observed=lambda r: f"longest lock wait {longest_lock_wait_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
+          observed=lambda r: f"longest lock wait {r.longest_site_wait_ms():.0f} ms\n{r.summary()}", guide=GUIDE,
           engine=postgresql_engine)
 
 

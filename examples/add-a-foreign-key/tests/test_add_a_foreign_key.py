@@ -65,20 +65,15 @@ def test_the_generated_migration_stops_inserts_into_the_referenced_table(deploys
     assert not deploys["unsafe"].failures, deploys["unsafe"].summary()
 
 
-def longest_lock_wait_ms(r: SiteDeployReport) -> float:
-    """The longest release 1's site was seen waiting for a lock, on either table."""
-    return r.locks.longest(r.site_waits())
-
-
 @pytest.mark.measures
 @pytest.mark.parametrize("label", ["without_index", *demo.STEPS])
 def test_no_step_makes_a_request_wait_for_a_lock_on_either_table(deploys, postgresql_engine, label):
     def no_lock_waits(r: DeployReport) -> bool:
-        return r.migration.ok and longest_lock_wait_ms(r) < 50
+        return r.migration.ok and r.longest_site_wait_ms() < 50
 
     check(f"step {demo.OPERATIONS[label]!r}: no read or write waits 50 ms for a lock, on either table",
           no_lock_waits, deploys[label], contrast="the generated migration", against=lambda: deploys["unsafe"],
-          observed=lambda r: f"longest lock wait {longest_lock_wait_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
+          observed=lambda r: f"longest lock wait {r.longest_site_wait_ms():.0f} ms\n{r.summary()}", guide=GUIDE,
           engine=postgresql_engine)
     assert not deploys[label].failures, deploys[label].summary()
 
@@ -304,7 +299,7 @@ def test_on_mariadb_the_generated_migration_makes_writes_wait_and_in_place_does_
 
     def nobody_waits(r: SiteDeployReport) -> bool:
         # Lock waits, not latencies: on a loaded machine the site's own queue, not the schema change, sets those.
-        return r.migration.ok and not r.failures and longest_lock_wait_ms(r) < 100
+        return r.migration.ok and not r.failures and r.longest_site_wait_ms() < 100
 
     in_place, generated = deployed(False), deployed(True)
     check("on MariaDB, AddField(ForeignKey) stops writes for at least half of the table's copy: none completes",
@@ -313,7 +308,7 @@ def test_on_mariadb_the_generated_migration_makes_writes_wait_and_in_place_does_
     check("on MariaDB, with foreign_key_checks off, the column and constraint go in place: no request fails and "
           "none waits 100 ms for a lock", nobody_waits, in_place,
           contrast="AddField(ForeignKey) as makemigrations wrote it", against=lambda: generated,
-          observed=lambda r: f"longest lock wait {longest_lock_wait_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE,
+          observed=lambda r: f"longest lock wait {r.longest_site_wait_ms():.0f} ms\n{r.summary()}", guide=GUIDE,
           engine=mariadb_engine)
 
 
