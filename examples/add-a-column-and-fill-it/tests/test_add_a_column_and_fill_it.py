@@ -14,7 +14,7 @@ from lab.claims import check
 from lab.deploy import DeployReport, migrate, run_sql, while_serving
 from lab.engines import sqlite_engine
 from lab.releases import CommandRun, example_dir, example_module, releases
-from lab.site_verbs import ServingSite
+from lab.site_verbs import ServingSite, SiteDeployReport
 from lab.story import Story
 
 demo = example_module("add-a-column-and-fill-it", "demonstration")
@@ -86,21 +86,21 @@ def test_adding_a_nullable_or_constant_default_column_is_quick_at_any_size(addit
 
 
 @pytest.mark.measures
-def test_the_brief_lock_waits_behind_an_open_transaction_and_everyone_queues(postgresql_engine, new_database):
-    def added(queued: bool):
+def test_the_brief_lock_waits_behind_an_open_transaction_and_everyone_queues(additions, postgresql_engine,
+                                                                             new_database):
+    def queued():
         database = new_database(postgresql_engine)
         demo.customers_table(database, SMALL, QUIET)
-        if queued:
-            return demo.queued_behind_a_transaction(database, QUIET)
-        return demo.deploy(database, demo.RELEASE_1, demo.NULLABLE, QUIET)
+        return demo.queued_behind_a_transaction(database, QUIET)
 
     def everyone_queued(r):
         waited = r.locks.longest(r.locks.waits("migrate", demo.TABLE))
         return waited >= 200 and all(stalled_ms(r, kind) >= 0.5 * waited for kind in ("read", "write"))
 
     check("ADD COLUMN's brief lock waits behind an open transaction, and reads and writes queue behind it",
-          everyone_queued, added(queued=True), contrast="the same deploy with no transaction open",
-          against=lambda: added(queued=False), observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
+          everyone_queued, queued(), contrast="the same deploy with no transaction open",
+          against=lambda: additions[("nullable", SMALL)], observed=DeployReport.summary, guide=GUIDE,
+          engine=postgresql_engine)
 
 
 def test_djangos_now_is_one_value_for_every_row_and_no_rewrite(postgresql_engine, new_database):
@@ -154,13 +154,24 @@ def test_a_volatile_default_rewrites_the_table_under_lock(additions, postgresql_
           observed=DeployReport.summary, guide=GUIDE, engine=postgresql_engine)
 
 
-def test_django_default_alone_breaks_the_old_codes_inserts_and_db_default_fixes_it(engine, new_database):
-    def deployed(release):
-        database = new_database(engine)
-        demo.customers_table(database, 1_000, QUIET)
-        return demo.deploy(database, demo.RELEASE_1, release, QUIET)
+@pytest.fixture(scope="module")
+def default_deploy(module_databases):
+    """``default_deploy(engine, release)``: ``release`` deployed on 1,000 customers while release 1's site serves,
+    once per engine in this module (two tests read the deploy of Django's default= alone)."""
+    made: dict[tuple[str, str], SiteDeployReport] = {}
 
-    broken, fixed = deployed(demo.DEFAULT_ONLY), deployed(demo.DB_DEFAULT)
+    def deployed(engine, release) -> SiteDeployReport:
+        if (engine.id, release.name) not in made:
+            database = module_databases(engine)
+            demo.customers_table(database, 1_000, QUIET)
+            made[engine.id, release.name] = demo.deploy(database, demo.RELEASE_1, release, QUIET)
+        return made[engine.id, release.name]
+
+    return deployed
+
+
+def test_django_default_alone_breaks_the_old_codes_inserts_and_db_default_fixes_it(engine, default_deploy):
+    broken, fixed = default_deploy(engine, demo.DEFAULT_ONLY), default_deploy(engine, demo.DB_DEFAULT)
     check("with default= alone the database has no default, so release 1's inserts fail",
           lambda r: "loyalty_points" in " ".join(r.old.errors), broken,
           contrast="the same column with db_default", against=lambda: fixed,
@@ -423,7 +434,7 @@ def test_any_default_on_the_not_null_alter_field_brings_the_update_and_a_default
           guide=GUIDE, engine=postgresql_engine)
 
 
-def test_every_step_deploys_without_a_failed_request(other_engine, new_database):
+def test_every_step_deploys_without_a_failed_request(other_engine, new_database, default_deploy):
     """PostgreSQL's tests above check each step; here, the same steps on the other engines."""
     engine = other_engine
     database = new_database(engine)
@@ -434,9 +445,7 @@ def test_every_step_deploys_without_a_failed_request(other_engine, new_database)
         tighten = site.deploy(demo.TIGHTEN, [demo.TABLE])
 
     def default_only():
-        other = new_database(engine)
-        demo.customers_table(other, 1_000, QUIET)
-        return demo.deploy(other, demo.RELEASE_1, demo.DEFAULT_ONLY, QUIET)
+        return default_deploy(engine, demo.DEFAULT_ONLY)
 
     check("adding the column nullable fails no request of the release still serving",
           lambda r: r.migration.ok and r.old.operations > 0 and not r.failures, add,
