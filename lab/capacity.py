@@ -16,7 +16,9 @@ from .traffic import Load, run_for
 
 P99_MS = 100.0  # the latency bound that defines capacity
 FRACTION = 0.5  # the share of its capacity a guide's site serves
-FIRST_RATE = 100.0
+# The first rate tried. Every site of the lab has taken more so far, and the rates tried are still 100/s times a
+# power of two, then halfway points: starting here saves two steps of the search and changes no result.
+FIRST_RATE = 400.0
 MIN_RATE = 5.0
 MAX_RATE = 1600.0  # beyond this, the visitors' own process, not the site, is what is measured
 STEP_SECONDS = 1.0
