@@ -59,6 +59,13 @@ def worst_ms(report: DeployReport) -> float:
     return max(report.during_migration(kind)["max"] for kind in ("read", "write"))
 
 
+def stall_ms(report: DeployReport) -> float:
+    """The longest time, while the migration ran, in which no read (or no write) of the old release completed: how
+    long the lock held requests up. A request's own wait adds the time to clear what queued meanwhile, which grows with
+    how busy the machine is; the stall does not."""
+    return max(report.during_migration(kind)["longest_stall_ms"] for kind in ("read", "write"))
+
+
 @pytest.mark.parametrize("release", releases(GUIDE), ids=lambda r: r.name)
 def test_makemigrations_check_is_clean_at_every_release(release, new_database):
     result = release.run("makemigrations", "--check", "--dry-run", database=new_database(sqlite_engine()))
@@ -83,13 +90,15 @@ def test_with_a_lock_timeout_the_migration_gives_up_and_no_request_waits_much_lo
     limit = timeout_ms(lock_engine) + MARGIN_MS
 
     def bounded(r: DeployReport) -> bool:
-        return worst_ms(r) <= limit
+        return stall_ms(r) <= limit
 
     report = deploys["timeout"]
     assert report.migration.returncode == 1 and "lock" in report.migration.stderr.lower(), report.migration.stderr
-    check(f"with a lock timeout of {timeout_ms(lock_engine)} ms, no request waits more than {limit} ms",
-          bounded, report, contrast="plain migrate, no timeout", against=lambda: deploys["plain"],
-          observed=lambda r: f"worst wait {worst_ms(r):.0f} ms\n{r.summary()}", guide=GUIDE, engine=lock_engine)
+    check(f"with a lock timeout of {timeout_ms(lock_engine)} ms, neither reads nor writes stall (none completing) "
+          f"for more than {limit} ms", bounded, report, contrast="plain migrate, no timeout",
+          against=lambda: deploys["plain"],
+          observed=lambda r: f"longest stall {stall_ms(r):.0f} ms, worst wait {worst_ms(r):.0f} ms\n{r.summary()}",
+          guide=GUIDE, engine=lock_engine)
     assert not report.failures, report.summary()
 
 
@@ -100,12 +109,13 @@ def test_retries_get_the_migration_through_once_the_transaction_ends(deploys, lo
     def through_and_bounded(r: DeployReport) -> bool:
         # The transaction opened just before the migration started: a migration that ran this long got its lock
         # only when the transaction had ended.
-        return r.migration.ok and r.migration.seconds >= 0.9 * demo.BLOCK_SECONDS and worst_ms(r) <= limit
+        return r.migration.ok and r.migration.seconds >= 0.9 * demo.BLOCK_SECONDS and stall_ms(r) <= limit
 
-    check("with retries, the migration succeeds after the transaction ends, and no request waits much longer "
-          "than the timeout", through_and_bounded, deploys["retries"],
+    check("with retries, the migration succeeds after the transaction ends, and reads and writes never stall much "
+          "longer than the timeout", through_and_bounded, deploys["retries"],
           contrast="a single attempt", against=lambda: deploys["timeout"],
-          observed=lambda r: f"worst wait {worst_ms(r):.0f} ms\n{r.migration.stderr}\n{r.summary()}",
+          observed=lambda r: f"longest stall {stall_ms(r):.0f} ms, worst wait {worst_ms(r):.0f} ms\n"
+                             f"{r.migration.stderr}\n{r.summary()}",
           guide=GUIDE, engine=lock_engine)
     assert "Attempt 1 of 10: a lock was not granted" in deploys["retries"].migration.stderr
     assert not deploys["retries"].failures, deploys["retries"].summary()
