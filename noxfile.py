@@ -34,10 +34,6 @@ PREVIEW_PORT = "8001"
 # between replacements, commands and servers start), so four overlap where two would idle. Each worker starts its own
 # PostgreSQL; the Sphinx builds are made once per run and shared (tests/conftest.py).
 TEST_WORKERS = 4
-# Workers for the measurements: two, so that one's waits (sleeps, locks held open, a site settling) overlap the other's
-# work. Every timed claim must hold on a busy machine (with two CPU-bound processes beside it); the other worker is
-# what keeps it busy here. More workers would starve each other.
-MEASURE_WORKERS = 2
 
 
 def groups(*names: str) -> list[str]:
@@ -140,7 +136,7 @@ def tests(session: nox.Session, django: str, group: str) -> None:
         session.run("pytest", *session.posargs, env=env)
         return
     # Only the measurements time anything: the rest shares the cores, a file to a worker (a guide's code blocks
-    # share one namespace; module fixtures are built once); then the measurements, two files at a time.
+    # share one namespace; module fixtures are built once); then the measurements run alone.
     workers = ["-n", str(TEST_WORKERS), "--dist", "loadfile"]
     # Tests marked "once" (a Sphinx rebuild, the wheel, publishing) prove the same on every Django: the first leg
     # runs them.
@@ -151,7 +147,7 @@ def tests(session: nox.Session, django: str, group: str) -> None:
         env["HANDBOOK_CONTRASTS"] = "0"
     session.run("pytest", "-m", "not measures" if first_leg else "not measures and not once", *workers, env=env)
     if measures == "1":
-        session.run("pytest", "-m", "measures", "-n", str(MEASURE_WORKERS), "--dist", "loadfile", env=env)
+        session.run("pytest", "-m", "measures", env=env)
 
 
 @nox.session
