@@ -11,10 +11,12 @@
     nox -s bench            speed figures: the site in production, its search, the build, index builds (prints only)
 """
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nox
@@ -34,6 +36,18 @@ PREVIEW_PORT = "8001"
 # between replacements, commands and servers start), so four overlap where two would idle. Each worker starts its own
 # PostgreSQL; the Sphinx builds are made once per run and shared (tests/conftest.py).
 TEST_WORKERS = 4
+# The Sphinx builds the tests serve, made by the first Django leg of a run and read by the others (tests/conftest.py):
+# a build reads the sources and the recorded evidence, never the running Django.
+SHARED_BUILDS_VARIABLE = "HANDBOOK_TEST_BUILDS"
+_shared_builds: list[str] = []
+
+
+def shared_builds() -> str:
+    """A folder for this nox run's test builds, removed when nox exits."""
+    if not _shared_builds:
+        _shared_builds.append(tempfile.mkdtemp(prefix="handbook-test-builds-"))
+        atexit.register(shutil.rmtree, _shared_builds[0], ignore_errors=True)
+    return _shared_builds[0]
 
 
 def groups(*names: str) -> list[str]:
@@ -131,7 +145,7 @@ def tests(session: nox.Session, django: str, group: str) -> None:
     # Load is measured on the leg the evidence is recorded with; the others prove their SQL takes the same locks.
     measures = os.environ.get("HANDBOOK_MEASURES", "1" if django == DJANGO_LEGS[0][0] else "0")
     session.log(f"Django {django} on Python {session.python}" + ("" if measures == "1" else "; load not measured"))
-    env = {"HANDBOOK_MEASURES": measures}
+    env = {"HANDBOOK_MEASURES": measures, SHARED_BUILDS_VARIABLE: shared_builds()}
     if session.posargs:
         session.run("pytest", *session.posargs, env=env)
         return

@@ -1,20 +1,28 @@
 import fcntl
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from .handbook import sphinx_build
 
 DONE = ".built"  # written last into a shared build: a worker that finds it knows the build is whole
+# A folder that every pytest run of one ``nox -s tests`` shares (set by noxfile.py): the builds read only the
+# sources and the recorded evidence, never the running Django, so each Django leg serves the same builds.
+SHARED_BUILDS_VARIABLE = "HANDBOOK_TEST_BUILDS"
 
 
 def shared_build(tmp_path_factory, worker_id: str, name: str, *options: str):
-    """A Sphinx build made once per test run, however many pytest-xdist workers ask: the first builds, the others
-    wait for it and read the same, untouched, directory. Tests that change a build change a copy."""
-    if worker_id == "master":  # no xdist: this process alone
+    """A Sphinx build made once per test run, however many pytest-xdist workers (and, under nox, Django legs) ask:
+    the first builds, the others wait for it and read the same, untouched, directory. Tests that change a build
+    change a copy."""
+    across_legs = os.environ.get(SHARED_BUILDS_VARIABLE)
+    if worker_id == "master" and not across_legs:  # no xdist: this process alone
         outdir = tmp_path_factory.mktemp(name)
     else:
-        shared = tmp_path_factory.getbasetemp().parent  # one folder per run, shared by its workers
+        # One folder per run, shared by its workers (or by every leg of the nox run).
+        shared = Path(across_legs) if across_legs else tmp_path_factory.getbasetemp().parent
         outdir = shared / name
         with open(shared / f"{name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

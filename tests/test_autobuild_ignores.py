@@ -6,6 +6,9 @@ from sphinx_autobuild.filter import IgnoreFilter
 
 from .handbook import REPO
 
+# The live preview's ignore patterns: the same on every Django, so the first leg alone runs it.
+pytestmark = pytest.mark.once
+
 WRITTEN_BY_TEST_RUNS = [
     "examples/add-index-concurrently/__pycache__/models.cpython-311.pyc",
     "examples/add-index-concurrently/db.sqlite3",

@@ -15,8 +15,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 
+# What a browser makes of the pages (scripts, styles, navigation) is the same on every Django; the test client
+# checks what each Django serves.
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.once,
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian: apt-get install chromium)"),
 ]
 

@@ -5,6 +5,9 @@ import pytest
 from lab import claims
 from lab.engines import Engine
 
+# The claim checker: the same on every Django, so the first leg alone runs it.
+pytestmark = pytest.mark.once
+
 ENGINE = Engine("postgresql", "18.6", "embedded")
 
 

@@ -6,6 +6,9 @@ import pytest
 
 from lab import evidence
 
+# The recorded evidence files: the same on every Django, so the first leg alone runs it.
+pytestmark = pytest.mark.once
+
 SLUGS = evidence.examples_with_demonstrations()
 
 

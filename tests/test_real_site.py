@@ -11,6 +11,9 @@ from lab.site import Site
 from lab.story import Story
 from lab.traffic import DROPPED, ERROR, TIMEOUT, Load, Request, RunningTraffic, TrafficReport, in_flight_max
 
+# The lab's servers, balancer and visitors: the same on every Django, so the first leg alone runs it.
+pytestmark = pytest.mark.once
+
 demo = example_module("lock-timeout-and-retries", "demonstration")
 RATE = 100.0  # far under the capacity the guides measure (hundreds of requests/s): no request should be slow
 

@@ -10,6 +10,9 @@ import pytest
 
 from lab import zygote
 
+# The lab's process starter: the same on every Django, so the first leg alone runs it.
+pytestmark = pytest.mark.once
+
 SHOW = """
 import json, os, sys
 print(json.dumps({"argv": sys.argv, "cwd": os.getcwd(), "marker": os.environ.get("MARKER"),
