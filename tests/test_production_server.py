@@ -1,6 +1,7 @@
 """The site as production runs it: gunicorn, static files through WhiteNoise, settings from the environment; and a
 new build published while it serves."""
 
+import fcntl
 import os
 import re
 import shutil
@@ -8,8 +9,11 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from handbook_embed import publish as publisher
+from handbook_embed.build import load
 
 from .production import REPO, free_port, gunicorn_environment, marked_copy, prepare, serve, start_gunicorn
 
@@ -107,6 +111,63 @@ def test_publish_switches_the_link_and_keeps_the_new_and_the_previous_builds(jso
     # Run again after a failure half-way (its staged link left behind): it completes.
     (tmp_path / ".served.publishing").symlink_to(builds / "2")
     assert publish(builds / "2", "--link", link).returncode == 0 and link.resolve() == (builds / "2").resolve()
+
+
+def _held_by_another(folder) -> bool:
+    """Whether some process holds a lock on the directory ``folder`` (a publish waiting with it)."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+
+
+@pytest.mark.once  # the build's switch and loading, the same on every Django
+def test_a_publish_waiting_for_its_turn_keeps_its_build_whatever_the_publish_before_it_prunes(json_build, tmp_path):
+    link, builds = tmp_path / "served", tmp_path / "builds"
+    assert publish(marked_copy(json_build, builds / "1", "build-mark-1"), "--link", link).returncode == 0
+    waiting = marked_copy(json_build, builds / "2", "build-mark-2")  # the oldest unpublished build: the first to go
+    ahead = marked_copy(json_build, builds / "3", "build-mark-3")
+    # Another publish has the link's turn (this test holds it): the publish of build 2 starts, and waits.
+    with open(tmp_path / ".served.publish-lock", "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        second = subprocess.Popen([sys.executable, "-m", "handbook_embed.publish", str(waiting), "--link", str(link),
+                                   "--keep", "2"], cwd=REPO / "conf", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        deadline = time.monotonic() + 30
+        while not _held_by_another(waiting) and second.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # What the publish holding the turn does: switch to build 3, then delete all but 2 builds.
+        pages, previous = publisher.publish(ahead, link)
+        removed, problems = publisher.prune(ahead, previous, 2)
+        assert waiting.is_dir() and removed == [] and problems == [], (removed, problems)
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 0 and "Published" in out and "Traceback" not in err, err
+    assert link.resolve() == waiting.resolve() and load(link).pages and not load(link).broken
+    # Its own prune, once published: build 1 goes, the new one and the one served before it stay.
+    assert sorted(folder.name for folder in builds.iterdir()) == ["2", "3"]
+
+
+@pytest.mark.once  # the build's switch and loading, the same on every Django
+def test_publishes_started_together_leave_the_link_on_a_build_that_loads(json_build, tmp_path):
+    link, builds = tmp_path / "served", tmp_path / "builds"
+    assert publish(marked_copy(json_build, builds / "0", "build-mark-0"), "--link", link).returncode == 0
+    for trial in range(3):
+        made = [marked_copy(json_build, builds / f"{trial}-{n}", f"build-mark-{trial}{n}") for n in range(3)]
+        with ThreadPoolExecutor(len(made)) as pool:
+            results = list(pool.map(lambda build: publish(build, "--link", link, "--keep", "2"), made))
+        # A build whose publish had not yet started when another's --keep ran may be gone: that publish says so.
+        for result in results:
+            published = result.returncode == 0 and "Published" in result.stdout
+            gone = result.returncode == 1 and "does not exist" in result.stderr and "Published" not in result.stdout
+            assert (published or gone) and "Traceback" not in result.stderr, (result.stdout, result.stderr)
+        assert any(result.returncode == 0 for result in results)
+        served = load(link)
+        assert link.resolve().is_dir() and served.pages and not served.broken, f"trial {trial}: {link.resolve()}"
+        assert len(list(builds.iterdir())) == 2, sorted(folder.name for folder in builds.iterdir())
 
 
 PATHS = ["/handbook/", "/handbook/docs/checklist/", "/handbook/guides/remove-a-field/",

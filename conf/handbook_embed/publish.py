@@ -10,6 +10,10 @@ The site loads the new build at its next request. ``--keep N`` then deletes othe
 keeping N: the new one, the one served until now, then the newest. Keep at least 2, since requests that started
 just before the switch still read files of the previous build. Run again after a failure: every step is safe to repeat.
 
+Publishes to one link run one at a time, each whole (check, switch, prune) while it holds the link's lock; each also
+holds a shared lock on its own build from its start, and ``--keep`` never deletes a build so held: a publish waiting
+for its turn keeps its build, however many others publish and prune before it.
+
 Exit status: 0 published, 1 refused (the build cannot be served, or LINK is not a link), 2 bad arguments.
 """
 
@@ -20,6 +24,7 @@ import fcntl
 import os
 import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from .build import GLOBAL_CONTEXT, BuildMissing, load
@@ -29,9 +34,19 @@ class Refused(Exception):
     """The build was not published; the message says why."""
 
 
-def publish(new_build: Path, link: Path) -> tuple[int, Path | None]:
-    """Point ``link`` at ``new_build`` after checking the build loads whole; return its number of pages and the
-    build the link pointed at before."""
+@contextmanager
+def _held(folder: Path, mode: int):
+    """A lock on the directory ``folder`` itself (``flock``), released on leaving, or when the process dies."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, mode)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _checked(new_build: Path) -> int:
+    """The number of pages of ``new_build``, once it loads whole as the site would load it."""
     try:
         loaded = load(new_build)
     except BuildMissing as error:
@@ -39,31 +54,76 @@ def publish(new_build: Path, link: Path) -> tuple[int, Path | None]:
     if loaded.broken:
         pages = ", ".join(url or "/" for url in sorted(loaded.broken))
         raise Refused(f"{len(loaded.broken)} page(s) of {new_build} cannot be read: {pages}.")
-    if link.exists() and not link.is_symlink():
-        raise Refused(f"{link} is a directory, not a link: move it aside (say to {link}.old), then publish again.")
-    # One publish at a time per link: a second waits for the first instead of colliding with it.
+    return len(loaded.pages)
+
+
+@contextmanager
+def claimed(new_build: Path):
+    """Hold a shared lock on ``new_build`` while it waits to be published and is published: :func:`prune` leaves
+    a build so held alone."""
+    if not new_build.is_dir():
+        _checked(new_build)  # refused, saying what is missing
+    with _held(new_build, fcntl.LOCK_SH):
+        yield
+
+
+@contextmanager
+def turn(link: Path):
+    """The link's lock: one publish at a time per link; a second waits for the first instead of colliding with it."""
     with open(link.with_name(f".{link.name}.publish-lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        previous = link.resolve() if link.is_symlink() else None
-        staged = link.with_name(f".{link.name}.publishing")
-        if staged.is_symlink() or staged.is_file():
-            staged.unlink()  # left by a run that stopped half-way
-        staged.symlink_to(new_build.resolve(), target_is_directory=True)
-        os.replace(staged, link)  # rename(2): atomic, the link is never missing
-    return len(loaded.pages), previous
+        yield
 
 
-def prune(new_build: Path, previous: Path | None, keep: int) -> list[Path]:
+def publish(new_build: Path, link: Path) -> tuple[int, Path | None]:
+    """Point ``link`` at ``new_build`` after checking the build loads whole; return its number of pages and the
+    build the link pointed at before. Call it holding the link's :func:`turn`, so that no other publish changes the
+    link or deletes builds between the check and the switch."""
+    pages = _checked(new_build)
+    if link.exists() and not link.is_symlink():
+        raise Refused(f"{link} is a directory, not a link: move it aside (say to {link}.old), then publish again.")
+    previous = link.resolve() if link.is_symlink() else None
+    staged = link.with_name(f".{link.name}.publishing")
+    if staged.is_symlink() or staged.is_file():
+        staged.unlink()  # left by a run that stopped half-way
+    staged.symlink_to(new_build.resolve(), target_is_directory=True)
+    os.replace(staged, link)  # rename(2): atomic, the link is never missing
+    return pages, previous
+
+
+def _waiting(folder: Path) -> bool:
+    """Whether another publish holds ``folder`` (:func:`claimed`): it waits to be published, or is being published."""
+    try:
+        with _held(folder, fcntl.LOCK_EX | fcntl.LOCK_NB):
+            return False
+    except BlockingIOError:
+        return True
+
+
+def prune(new_build: Path, previous: Path | None, keep: int) -> tuple[list[Path], list[str]]:
     """Delete the builds beside ``new_build`` (folders holding a JSON build) but ``keep`` of them: the new one, the
-    one served before it, then the newest; return those deleted."""
+    one served before it, then the newest; and never one that another publish holds. Return those deleted, and a
+    line for each that could not be."""
     new_build = new_build.resolve()
-    builds = [folder for folder in new_build.parent.iterdir()
-              if folder.is_dir() and not folder.is_symlink() and (folder / GLOBAL_CONTEXT).is_file()]
-    builds.sort(key=lambda folder: (folder == new_build, folder == previous, folder.stat().st_mtime), reverse=True)
-    removed = builds[keep:]
-    for folder in removed:
-        shutil.rmtree(folder)
-    return removed
+    builds = {}
+    for folder in new_build.parent.iterdir():
+        try:
+            if folder.is_dir() and not folder.is_symlink() and (folder / GLOBAL_CONTEXT).is_file():
+                builds[folder] = folder.stat().st_mtime
+        except FileNotFoundError:  # removed meanwhile, by something other than a publish
+            continue
+    ranked = sorted(builds, key=lambda folder: (folder == new_build, folder == previous, builds[folder]), reverse=True)
+    removed, problems = [], []
+    for folder in ranked[keep:]:
+        if _waiting(folder):
+            continue
+        try:
+            shutil.rmtree(folder)
+        except OSError as error:
+            problems.append(f"Could not remove the older build {folder}: {error.strerror}: {error.filename}")
+            continue
+        removed.append(folder)
+    return removed, problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,17 +136,21 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.keep is not None and arguments.keep < 2:
         parser.error("--keep must be 2 or more: requests started before the switch still read the previous build")
     try:
-        pages, previous = publish(arguments.new_build, arguments.link)
+        with claimed(arguments.new_build), turn(arguments.link):
+            pages, previous = publish(arguments.new_build, arguments.link)
+            print(f"Published {arguments.new_build} ({pages} pages) at {arguments.link}.", flush=True)
+            removed, problems = (prune(arguments.new_build, previous, arguments.keep) if arguments.keep is not None
+                                 else ([], []))
     except Refused as error:
         print(f"Not published: {error}", file=sys.stderr)
         return 1
     except OSError as error:  # the link's folder cannot be written, say
         print(f"Not published: {error.strerror}: {error.filename}", file=sys.stderr)
         return 1
-    print(f"Published {arguments.new_build} ({pages} pages) at {arguments.link}.")
-    if arguments.keep is not None:
-        for folder in prune(arguments.new_build, previous, arguments.keep):
-            print(f"Removed the older build {folder}.")
+    for folder in removed:
+        print(f"Removed the older build {folder}.")
+    for problem in problems:
+        print(problem, file=sys.stderr)
     return 0
 
 
