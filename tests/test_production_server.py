@@ -140,15 +140,49 @@ def test_a_publish_waiting_for_its_turn_keeps_its_build_whatever_the_publish_bef
         deadline = time.monotonic() + 30
         while not _held_by_another(waiting) and second.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        # What the publish holding the turn does: switch to build 3, then delete all but 2 builds.
-        pages, previous = publisher.publish(ahead, link)
-        removed, problems = publisher.prune(ahead, previous, 2)
-        assert waiting.is_dir() and removed == [] and problems == [], (removed, problems)
+        assert _held_by_another(waiting), f"the publish of build 2 never claimed it: {second.communicate()}"
+
+        def holding_the_turn():  # what the publish that has the turn does: switch to build 3, keep 2 builds
+            pages, previous = publisher.publish(ahead, link)
+            done["pruned"] = publisher.prune(ahead, previous, 2)
+
+        done = {}
+        other = threading.Thread(target=holding_the_turn, daemon=True)
+        other.start()
+        other.join(30)
+        assert not other.is_alive(), "the publish that has the link's turn waited for it"
+        assert waiting.is_dir() and done["pruned"] == ([], []), done
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0 and "Published" in out and "Traceback" not in err, err
     assert link.resolve() == waiting.resolve() and load(link).pages and not load(link).broken
     # Its own prune, once published: build 1 goes, the new one and the one served before it stay.
     assert sorted(folder.name for folder in builds.iterdir()) == ["2", "3"]
+
+
+@pytest.mark.once  # the build's switch and loading, the same on every Django
+def test_a_build_deleted_while_its_publish_waited_is_refused_not_published(json_build, tmp_path):
+    build = marked_copy(json_build, tmp_path / "builds" / "1", "build-mark-1")
+    refused = []
+
+    def claim():
+        try:
+            with publisher.claimed(build):
+                pass
+        except publisher.Refused as error:
+            refused.append(str(error))
+
+    # An older publish's --keep holds the build while it deletes it; the claim arrives meanwhile.
+    descriptor = os.open(build, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        claimer = threading.Thread(target=claim)
+        claimer.start()
+        time.sleep(0.2)
+        shutil.rmtree(build)
+    finally:
+        os.close(descriptor)
+    claimer.join(30)
+    assert refused and ("deleted" in refused[0] or "does not exist" in refused[0]), refused
 
 
 @pytest.mark.once  # the build's switch and loading, the same on every Django
@@ -162,7 +196,8 @@ def test_publishes_started_together_leave_the_link_on_a_build_that_loads(json_bu
         # A build whose publish had not yet started when another's --keep ran may be gone: that publish says so.
         for result in results:
             published = result.returncode == 0 and "Published" in result.stdout
-            gone = result.returncode == 1 and "does not exist" in result.stderr and "Published" not in result.stdout
+            gone = (result.returncode == 1 and "Published" not in result.stdout
+                    and ("does not exist" in result.stderr or "was deleted by an older publish" in result.stderr))
             assert (published or gone) and "Traceback" not in result.stderr, (result.stdout, result.stderr)
         assert any(result.returncode == 0 for result in results)
         served = load(link)

@@ -14,7 +14,8 @@ Publishes to one link run one at a time, each whole (check, switch, prune) while
 holds a shared lock on its own build from its start, and ``--keep`` never deletes a build so held: a publish waiting
 for its turn keeps its build, however many others publish and prune before it.
 
-Exit status: 0 published, 1 refused (the build cannot be served, or LINK is not a link), 2 bad arguments.
+Exit status: 0 published (an older build that could not be deleted is reported, and the status stays 0), 1 refused
+(the build cannot be served, or LINK is not a link), 2 bad arguments.
 """
 
 from __future__ import annotations
@@ -60,11 +61,23 @@ def _checked(new_build: Path) -> int:
 @contextmanager
 def claimed(new_build: Path):
     """Hold a shared lock on ``new_build`` while it waits to be published and is published: :func:`prune` leaves
-    a build so held alone."""
+    a build so held alone. Refused if a prune deleted it while this waited for the lock."""
     if not new_build.is_dir():
         _checked(new_build)  # refused, saying what is missing
-    with _held(new_build, fcntl.LOCK_SH):
+    descriptor = os.open(new_build, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH)
+        held = os.fstat(descriptor)
+        try:
+            now = os.stat(new_build)
+        except FileNotFoundError:
+            now = None
+        if held.st_nlink == 0 or now is None or (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+            raise Refused(f"{new_build} was deleted by an older publish's --keep before its turn came: build it "
+                          f"again, then publish.")
         yield
+    finally:
+        os.close(descriptor)
 
 
 @contextmanager
@@ -91,20 +104,14 @@ def publish(new_build: Path, link: Path) -> tuple[int, Path | None]:
     return pages, previous
 
 
-def _waiting(folder: Path) -> bool:
-    """Whether another publish holds ``folder`` (:func:`claimed`): it waits to be published, or is being published."""
-    try:
-        with _held(folder, fcntl.LOCK_EX | fcntl.LOCK_NB):
-            return False
-    except BlockingIOError:
-        return True
-
-
 def prune(new_build: Path, previous: Path | None, keep: int) -> tuple[list[Path], list[str]]:
     """Delete the builds beside ``new_build`` (folders holding a JSON build) but ``keep`` of them: the new one, the
-    one served before it, then the newest; and never one that another publish holds. Return those deleted, and a
-    line for each that could not be."""
+    one served before it, then the newest; and never one that another publish holds (:func:`claimed`). Return those
+    deleted, and a line for each that could not be. Nothing is deleted when ``new_build`` was already the one served:
+    the build served before it is not known then."""
     new_build = new_build.resolve()
+    if previous == new_build:
+        return [], []
     builds = {}
     for folder in new_build.parent.iterdir():
         try:
@@ -115,12 +122,15 @@ def prune(new_build: Path, previous: Path | None, keep: int) -> tuple[list[Path]
     ranked = sorted(builds, key=lambda folder: (folder == new_build, folder == previous, builds[folder]), reverse=True)
     removed, problems = [], []
     for folder in ranked[keep:]:
-        if _waiting(folder):
-            continue
         try:
-            shutil.rmtree(folder)
+            # Held until the folder is gone: a publish that claims it meanwhile waits, then finds it deleted.
+            with _held(folder, fcntl.LOCK_EX | fcntl.LOCK_NB):
+                shutil.rmtree(folder)
+        except BlockingIOError:  # another publish holds it: waiting for its turn, or being published
+            continue
         except OSError as error:
-            problems.append(f"Could not remove the older build {folder}: {error.strerror}: {error.filename}")
+            problems.append(f"Could not remove the older build {folder}: {error.strerror}: "
+                            f"{error.filename or folder}")
             continue
         removed.append(folder)
     return removed, problems
@@ -131,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("new_build", type=Path, help="the directory sphinx-build -b json -t embed wrote")
     parser.add_argument("--link", type=Path, required=True, help="the link HANDBOOK_JSON_BUILD_DIR names")
     parser.add_argument("--keep", type=int, default=None, metavar="N",
-                        help="then delete other builds beside NEW_BUILD, keeping N: the new, the previous, the newest")
+                        help="then delete other builds beside NEW_BUILD, keeping N: the new, the previous, the newest "
+                             "(and any build another publish is waiting with)")
     arguments = parser.parse_args(argv)
     if arguments.keep is not None and arguments.keep < 2:
         parser.error("--keep must be 2 or more: requests started before the switch still read the previous build")
@@ -139,8 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         with claimed(arguments.new_build), turn(arguments.link):
             pages, previous = publish(arguments.new_build, arguments.link)
             print(f"Published {arguments.new_build} ({pages} pages) at {arguments.link}.", flush=True)
-            removed, problems = (prune(arguments.new_build, previous, arguments.keep) if arguments.keep is not None
-                                 else ([], []))
+            removed, problems = [], []
+            if arguments.keep is not None:
+                try:  # published by now: a failure here is reported, never as "Not published"
+                    removed, problems = prune(arguments.new_build, previous, arguments.keep)
+                except OSError as error:
+                    problems = [f"Could not look for older builds: {error.strerror}: "
+                                f"{error.filename or arguments.new_build.parent}"]
     except Refused as error:
         print(f"Not published: {error}", file=sys.stderr)
         return 1
