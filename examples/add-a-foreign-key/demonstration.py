@@ -50,6 +50,12 @@ def tables(database, rows: int, story: Story) -> None:
     with database.connect() as connection:  # the customers the orders will point to
         connection.cursor().execute(f"INSERT INTO {CUSTOMERS} (name) SELECT name FROM ("
                                     f"SELECT 'Ada' AS name FROM {ORDERS}) AS names")
+    if database.engine.vendor == "postgresql":
+        # Vacuumed and analyzed, as tables that have served a while are: else autovacuum, woken by these fills, may
+        # hold one of them (SHARE UPDATE EXCLUSIVE) just as a step asks for its SHARE ROW EXCLUSIVE, and the step
+        # waits, with the requests queued behind it.
+        with database.connect() as connection:  # autocommit: VACUUM runs outside a transaction
+            connection.cursor().execute(f"VACUUM (ANALYZE) {ORDERS}, {CUSTOMERS}")
 
 
 def link_orders(database, rows: int, story: Story) -> None:
