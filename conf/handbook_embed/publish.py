@@ -37,11 +37,12 @@ class Refused(Exception):
 
 @contextmanager
 def _held(folder: Path, mode: int):
-    """A lock on the directory ``folder`` itself (``flock``), released on leaving, or when the process dies."""
+    """A lock on the directory ``folder`` itself (``flock``), released on leaving, or when the process dies; yields the
+    open descriptor it holds the lock through."""
     descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(descriptor, mode)
-        yield
+        yield descriptor
     finally:
         os.close(descriptor)
 
@@ -64,9 +65,7 @@ def claimed(new_build: Path):
     a build so held alone. Refused if a prune deleted it while this waited for the lock."""
     if not new_build.is_dir():
         _checked(new_build)  # refused, saying what is missing
-    descriptor = os.open(new_build, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_SH)
+    with _held(new_build, fcntl.LOCK_SH) as descriptor:
         held = os.fstat(descriptor)
         try:
             now = os.stat(new_build)
@@ -76,8 +75,6 @@ def claimed(new_build: Path):
             raise Refused(f"{new_build} was deleted by an older publish's --keep before its turn came: build it "
                           f"again, then publish.")
         yield
-    finally:
-        os.close(descriptor)
 
 
 @contextmanager
